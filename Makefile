@@ -1,0 +1,62 @@
+# The two commands a fresh machine needs:
+#   make run   - set up a virtualenv, install, migrate, serve on http://127.0.0.1:8000 (SQLite under ./data)
+#   make test  - set up a virtualenv with the dev tools, lint, type-check, check imports, run every test
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONSTRAINTS := requirements/constraints.txt
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format typecheck imports pytest lock clean
+
+help:
+	@echo "make run    serve RusToK on http://127.0.0.1:8000 (SQLite under ./data, no other service)"
+	@echo "make test   lint, type-check and run the whole test suite"
+	@echo "make format apply ruff's formatting and safe fixes"
+	@echo "make lock   re-pin requirements/constraints.txt after a dependency change"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "RusToK needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -c $(CONSTRAINTS) pip
+
+# One stamp per install flavour; each is redone when the dependencies or their pins change.
+$(VENV)/.installed-run: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(PIP) install -c $(CONSTRAINTS) -e ".[postgres,redis]"
+	@touch $@
+
+$(VENV)/.installed-dev: $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(PIP) install -c $(CONSTRAINTS) -e ".[postgres,redis,dev]"
+	@touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/rustok serve
+
+test: lint typecheck imports pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+imports: $(VENV)/.installed-dev
+	$(BIN)/lint-imports
+
+pytest: $(VENV)/.installed-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lock: $(BIN)/python
+	$(PIP) install -e ".[postgres,redis,dev]"
+	{ sed -n '1,2p' $(CONSTRAINTS); $(BIN)/python -m pip freeze --exclude-editable --all | grep -v '^setuptools=='; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from rustok.cli import main
+
+main()

@@ -1,0 +1,111 @@
+"""Cursor (keyset) pagination: ``?limit=`` (default 20, max 100) and an opaque ``?cursor=``.
+
+A cursor encodes the sort-key values of the last row served; the next page starts strictly after it, so
+pages stay stable while rows are inserted, and the cost does not grow with the page number.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from rustok.core.errors import BadRequest
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class PageParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, max_length=512)
+
+
+class Page(BaseModel, Generic[T]):
+    """A page as the API answers it: ``{"items": [...], "next_cursor": "..." | null}``."""
+
+    items: list[T]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Slice(Generic[T]):
+    """A page of rows as a repository returns it, before the endpoint shapes each row for the answer."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+def _tag(value: Any) -> list[Any]:
+    if isinstance(value, uuid.UUID):
+        return ["u", str(value)]
+    if isinstance(value, datetime):
+        return ["t", value.isoformat()]
+    if value is None or isinstance(value, str | int | float | bool):
+        return ["v", value]
+    raise TypeError(f"cannot put a {type(value).__name__} in a cursor")
+
+
+def _untag(item: Any) -> Any:
+    kind, value = item
+    if kind == "u":
+        return uuid.UUID(value)
+    if kind == "t":
+        return datetime.fromisoformat(value)
+    if kind == "v":
+        return value
+    raise ValueError(kind)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_tag(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    """The key values in `cursor`; a cursor that was not made by `encode_cursor` is a 400."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = [_untag(item) for item in json.loads(raw)]
+    except (binascii.Error, ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise BadRequest("The cursor is not one this API issued.", code="invalid_cursor") from exc
+    if len(values) != arity:
+        raise BadRequest("The cursor does not fit this list.", code="invalid_cursor")
+    return values
+
+
+async def paginate(
+    session: AsyncSession,
+    statement: Select[Any],
+    *,
+    key: Sequence[InstrumentedAttribute[Any]],
+    params: PageParams,
+    descending: bool = False,
+) -> Slice[Any]:
+    """One page of the entities `statement` selects, ordered by `key` (whose last column must be unique),
+    with the cursor of the next page (None on the last page)."""
+    if params.cursor is not None:
+        after = decode_cursor(params.cursor, len(key))
+        columns = tuple_(*key)
+        bound = tuple_(*after)
+        statement = statement.where(columns < bound if descending else columns > bound)
+    order = [column.desc() if descending else column.asc() for column in key]
+    rows = list((await session.scalars(statement.order_by(*order).limit(params.limit + 1))).all())
+    if len(rows) <= params.limit:
+        return Slice(rows, None)
+    rows = rows[: params.limit]
+    last = rows[-1]
+    return Slice(rows, encode_cursor([getattr(last, column.key) for column in key]))

@@ -1,0 +1,110 @@
+"""Settings: environment variables with the ``RUSTOK_`` prefix, a ``.env`` file, then defaults.
+
+The defaults run the embedded configuration: SQLite under ``./data``, no other service.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A well-known value: fine on a laptop, refused in production (see `_refuse_insecure_production`).
+DEFAULT_JWT_SECRET = "rustok-insecure-development-secret-change-me"  # noqa: S105
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RUSTOK_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("./data")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; sqlite:// and postgresql:// are given their async drivers. "
+        "Default: a SQLite file under data_dir.",
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_echo: bool = False
+    redis_url: str | None = None
+    nats_url: str | None = None
+    jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
+    default_tenant: str | None = None
+    log_format: Literal["json", "console"] | None = Field(
+        default=None, description="Default: console in development, json otherwise."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    auto_migrate: bool | None = Field(
+        default=None, description="Apply migrations on `rustok serve`. Default: on for SQLite, off otherwise."
+    )
+    health_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+
+    @field_validator("database_url", "redis_url", "nats_url", "default_tenant", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _refuse_insecure_production(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            secret = self.jwt_secret.get_secret_value()
+            if secret == DEFAULT_JWT_SECRET:
+                raise ValueError("RUSTOK_JWT_SECRET must be set in production; the default secret is public")
+            if len(secret) < 32:
+                raise ValueError("RUSTOK_JWT_SECRET must be at least 32 characters in production")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with the async driver this project uses for its backend."""
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'rustok.db').as_posix()}"
+        return async_database_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def effective_log_format(self) -> Literal["json", "console"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if self.env is Environment.DEVELOPMENT else "json"
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
+
+
+def async_database_url(url: str) -> str:
+    """Give a plain ``sqlite://`` or ``postgres(ql)://`` URL the async driver SQLAlchemy needs."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ValueError(f"not a database URL: {url!r}")
+    drivers = {
+        "sqlite": "sqlite+aiosqlite",
+        "postgres": "postgresql+asyncpg",
+        "postgresql": "postgresql+asyncpg",
+    }
+    return f"{drivers.get(scheme, scheme)}://{rest}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once. Tests build their own `Settings` instead."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The HTTP surface: the app factory, its middleware, shared dependencies and the ops endpoints."""

@@ -1,0 +1,86 @@
+"""The app factory: one place that wires settings, the database, Redis, middleware, errors and routers.
+
+`create_app` takes overrides (an engine, a session factory) so the test kit can hand in its own; the
+lifespan builds whatever was not handed in and disposes of what it built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import rustok
+from rustok import modules
+from rustok.api import health
+from rustok.core.db import create_engine, create_sessionmaker
+from rustok.core.errors import install_error_handlers
+from rustok.core.logging import configure_logging, get_logger
+from rustok.core.middleware import RequestContextMiddleware
+from rustok.core.settings import Settings, get_settings
+from rustok.core.uow import SessionFactory
+
+log = get_logger("rustok.app")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    session_factory: SessionFactory | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    settings = settings or get_settings()
+    if configure_logs:
+        configure_logging(settings.effective_log_format, settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_engine = engine is None
+        app.state.engine = engine if engine is not None else create_engine(settings)
+        app.state.session_factory = session_factory or create_sessionmaker(app.state.engine)
+        app.state.redis = _connect_redis(settings.redis_url) if settings.redis_url else None
+        log.info(
+            "started",
+            env=settings.env.value,
+            database=app.state.engine.dialect.name,
+            redis=settings.redis_url is not None,
+        )
+        try:
+            yield
+        finally:
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
+            if own_engine:
+                await app.state.engine.dispose()
+            log.info("stopped")
+
+    app = FastAPI(
+        title="RusToK",
+        version=rustok.__version__,
+        summary="Multi-tenant, event-driven headless CMS and commerce",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health.router)
+    for router in modules.routers():
+        app.include_router(router)
+    return app
+
+
+def _connect_redis(url: str) -> Any:
+    try:
+        from redis.asyncio import Redis
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise RuntimeError(
+            "RUSTOK_REDIS_URL is set but the redis extra is not installed: pip install 'rustok[redis]'"
+        ) from exc
+    return Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0, health_check_interval=30)

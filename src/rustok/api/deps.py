@@ -1,0 +1,43 @@
+"""Dependencies every endpoint shares, as ``Annotated`` aliases: ``SettingsDep``, ``UoWDep``,
+``SessionDep``, ``PageDep``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rustok.core.pagination import PageParams
+from rustok.core.settings import Settings
+from rustok.core.tenancy import TenantScope
+from rustok.core.uow import UnitOfWork
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings = request.app.state.settings
+    assert isinstance(settings, Settings)
+    return settings
+
+
+async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    """The request's unit of work. It commits when the endpoint returns and before the response is sent
+    (``scope="function"``), so a client never sees success for a change that failed to commit."""
+    scope = getattr(request.state, "tenant_scope", None)
+    assert scope is None or isinstance(scope, TenantScope)
+    uow = UnitOfWork(request.app.state.session_factory, scope, write=request.method not in SAFE_METHODS)
+    async with uow:
+        yield uow
+
+
+def get_session(uow: Annotated[UnitOfWork, Depends(get_uow, scope="function")]) -> AsyncSession:
+    return uow.session
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+UoWDep = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+PageDep = Annotated[PageParams, Query()]

@@ -1,0 +1,75 @@
+"""Liveness and readiness. Neither is tenant-resolved; both are public."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import text
+from starlette.responses import Response
+
+from rustok.core.errors import problem_response, problem_responses
+from rustok.core.logging import get_logger
+
+router = APIRouter(prefix="/health", tags=["ops"])
+log = get_logger("rustok.health")
+
+
+class Live(BaseModel):
+    status: str = "ok"
+
+
+class Ready(BaseModel):
+    status: str = "ok"
+    checks: dict[str, str]
+
+
+@router.get("/live", response_model=Live, summary="The process is up")
+async def live() -> Live:
+    return Live()
+
+
+@router.get(
+    "/ready",
+    response_model=Ready,
+    summary="The database (and Redis, when configured) answer",
+    responses=problem_responses(503),
+)
+async def ready(request: Request) -> Ready | Response:
+    state = request.app.state
+    checks: dict[str, Callable[[], Awaitable[Any]]] = {"database": lambda: _ping_database(state.engine)}
+    if state.redis is not None:
+        checks["redis"] = state.redis.ping
+    timeout = state.settings.health_timeout_seconds
+    results = await asyncio.gather(*(_run(name, check, timeout) for name, check in checks.items()))
+    outcome = dict(results)
+    failed = sorted(name for name, result in outcome.items() if result != "ok")
+    if failed:
+        return problem_response(
+            503,
+            code="not_ready",
+            detail=f"Not ready: {', '.join(failed)} did not answer.",
+            instance=request.url.path,
+            extra={"checks": outcome},
+        )
+    return Ready(checks=outcome)
+
+
+async def _ping_database(engine: Any) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def _run(name: str, check: Callable[[], Awaitable[Any]], seconds: float) -> tuple[str, str]:
+    try:
+        await asyncio.wait_for(check(), seconds)
+    except TimeoutError:
+        log.warning("readiness_check_failed", check=name, error="timeout")
+        return name, "timeout"
+    except Exception as exc:  # readiness reports any failure of a dependency, whatever its type
+        log.warning("readiness_check_failed", check=name, error=repr(exc))
+        return name, f"error: {type(exc).__name__}"
+    return name, "ok"

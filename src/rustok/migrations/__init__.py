@@ -1,0 +1,100 @@
+"""Alembic migrations, one linear history, and the functions that apply and check them.
+
+`rustok migrate` and the embedded default's start-up call `upgrade`; the test kit calls `upgrade_async`
+on its own engine. Both hand Alembic an open connection, so this works inside a running event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rustok.core.db import create_engine
+from rustok.core.settings import Settings
+from rustok.core.types import UTCDateTime
+
+SCRIPT_LOCATION = Path(__file__).parent
+# Serializes concurrent `rustok migrate` runs against one PostgreSQL database.
+_PG_MIGRATION_LOCK = 7_301_202_601
+
+
+def target_metadata() -> MetaData:
+    from rustok.core.models import Base
+    from rustok.modules import load_models
+
+    load_models()
+    return Base.metadata
+
+
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    # Migrations spell our column types in plain SQLAlchemy, so old revisions never import app code.
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def context_options(connection: Connection) -> dict[str, Any]:
+    """The options env.py and the drift check both configure Alembic with."""
+    return {
+        "target_metadata": target_metadata(),
+        "compare_type": True,
+        "compare_server_default": True,
+        "render_as_batch": connection.dialect.name == "sqlite",
+        # rustok.core.db makes SQLAlchemy emit BEGIN on SQLite, so its DDL is transactional too.
+        "transactional_ddl": True,
+        "render_item": _render_item,
+    }
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade_on(connection: Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+    command.upgrade(alembic_config(connection), revision)
+
+
+async def upgrade_async(engine: AsyncEngine, revision: str = "head") -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade_on, revision)
+
+
+def upgrade(settings: Settings, revision: str = "head") -> None:
+    async def run() -> None:
+        engine = create_engine(settings)
+        try:
+            await upgrade_async(engine, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _diff_on(connection: Connection, metadata: MetaData | None) -> list[Any]:
+    opts = context_options(connection)
+    if metadata is not None:
+        opts["target_metadata"] = metadata
+    context = MigrationContext.configure(connection, opts=opts)
+    return list(compare_metadata(context, opts["target_metadata"]))
+
+
+async def schema_drift(engine: AsyncEngine, metadata: MetaData | None = None) -> list[Any]:
+    """What autogenerate would put in a new migration for this (migrated) database: empty when the
+    models (`metadata`, by default every module's tables) and the migrations agree."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(_diff_on, metadata)

@@ -1,0 +1,9 @@
+"""The public test kit: a pytest plugin (registered as ``rustok`` through the pytest11 entry point) with
+fixtures for settings, a migrated database per run on each backend, a session that rolls back per test,
+an HTTP client on the app, and id and time helpers. See docs/testing.md."""
+
+from rustok.testing.clock import FrozenClock
+from rustok.testing.ids import id_at
+from rustok.testing.services import require_service, services_required
+
+__all__ = ["FrozenClock", "id_at", "require_service", "services_required"]

@@ -1,0 +1,217 @@
+"""The pytest plugin of the test kit. Loaded automatically once rustok is installed (entry point pytest11).
+
+Database fixtures are parametrized over the backends: every test that uses one runs on SQLite and on
+PostgreSQL (`[sqlite]`, `[postgresql]` in the test id). Each backend's database is created and migrated once
+per test run; each test then gets a connection inside a transaction that is rolled back when it ends, and
+the app and sessions it uses work in SAVEPOINTs of that transaction, so tests see their own writes and
+leave nothing behind. Select backends with ``RUSTOK_TEST_BACKENDS=sqlite`` (default: both).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from rustok.api.app import create_app
+from rustok.core.db import create_engine
+from rustok.core.settings import Environment, Settings
+from rustok.core.tenancy import TenantScope
+from rustok.core.uow import SessionFactory, UnitOfWork
+from rustok.migrations import upgrade_async
+from rustok.testing.clock import FrozenClock
+from rustok.testing.services import (
+    postgres_admin_url,
+    reachable,
+    redis_url,
+    require_service,
+    services_required,
+)
+
+TEST_JWT_SECRET = "rustok-test-secret-0123456789abcdef0123456789"  # noqa: S105
+ALL_BACKENDS = ("sqlite", "postgresql")
+
+
+def _backends() -> list[str]:
+    chosen = os.environ.get("RUSTOK_TEST_BACKENDS")
+    if not chosen:
+        return list(ALL_BACKENDS)
+    names = [name.strip() for name in chosen.split(",") if name.strip()]
+    unknown = set(names) - set(ALL_BACKENDS)
+    if unknown:
+        raise pytest.UsageError(f"RUSTOK_TEST_BACKENDS names unknown backends: {sorted(unknown)}")
+    return names
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    required = "required (fail when down)" if services_required() else "optional (skip when down)"
+    return [f"rustok: database backends {', '.join(_backends())}; services {required}"]
+
+
+# --------------------------------------------------------------------------------------------- databases
+
+
+async def _create_postgres_database(admin_url: str, name: str) -> str:
+    import asyncpg
+
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _drop_postgres_database(admin_url: str, name: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session", params=_backends())
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A fresh, empty database for this test run on one backend (the fixture's parameter)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "rustok-test.db"
+        yield f"sqlite+aiosqlite:///{path.as_posix()}"
+        return
+    admin_url = postgres_admin_url()
+    if not reachable(admin_url, 5432):
+        require_service("postgres", admin_url)
+    name = f"rustok_test_{uuid.uuid4().hex[:12]}"
+    url = await _create_postgres_database(admin_url, name)
+    try:
+        yield url
+    finally:
+        await _drop_postgres_database(admin_url, name)
+
+
+@pytest.fixture
+def database_backend(database_url: str) -> str:
+    """``"sqlite"`` or ``"postgresql"``: the backend this test runs on."""
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the run's database, migrated to the newest revision."""
+    engine = create_engine(Settings(_env_file=None, database_url=database_url))
+    await upgrade_async(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def db_connection(db_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection in a transaction that is rolled back after the test, whatever it wrote."""
+    async with db_engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            if transaction.is_active:
+                await transaction.rollback()
+
+
+@pytest.fixture
+def session_factory(db_connection: AsyncConnection) -> SessionFactory:
+    """Sessions inside the test's transaction: their commits release SAVEPOINTs, never the transaction."""
+
+    def factory() -> AsyncSession:
+        return AsyncSession(
+            bind=db_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+
+    return factory
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def db_session(session_factory: SessionFactory) -> AsyncIterator[AsyncSession]:
+    """A plain session in the test's transaction, with no tenant scope (bind one with
+    `rustok.core.tenancy.bind_scope`, or use `make_uow`)."""
+    session = session_factory()
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
+@pytest.fixture
+def make_uow(session_factory: SessionFactory) -> Callable[..., UnitOfWork]:
+    """``make_uow(scope=None, write=True)``: a unit of work inside the test's transaction."""
+
+    def make(scope: TenantScope | None = None, *, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(session_factory, scope, write=write)
+
+    return make
+
+
+# ------------------------------------------------------------------------------------------- settings, app
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Settings for a test: the run's database, a private data directory, no `.env` file."""
+    return Settings(
+        _env_file=None,
+        env=Environment.TEST,
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        jwt_secret=TEST_JWT_SECRET,
+        log_format="console",
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def app(
+    settings: Settings, db_engine: AsyncEngine, session_factory: SessionFactory
+) -> AsyncIterator[FastAPI]:
+    """The real app (lifespan run) on the test's transaction."""
+    application = create_app(
+        settings, engine=db_engine, session_factory=session_factory, configure_logs=False
+    )
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app, in process (httpx over ASGI)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+# ------------------------------------------------------------------------------------------ other services
+
+
+@pytest.fixture
+def redis_test_url() -> str:
+    """The Redis URL for service-backed tests (``RUSTOK_TEST_REDIS_URL``); skips or fails when down."""
+    url = redis_url()
+    if not reachable(url, 6379):
+        require_service("redis", url)
+    return url
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[FrozenClock]:
+    """The clock stands still at 2026-01-01T00:00:00Z for this test; `advance()` moves it."""
+    with FrozenClock() as frozen:
+        yield frozen

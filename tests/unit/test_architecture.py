@@ -1,0 +1,53 @@
+"""Domain modules talk to each other only through their public surface (the package itself, its service
+functions, its event types and its schemas), never through each other's tables or repositories.
+(That the kernel imports no other part of rustok is import-linter's contract in pyproject.toml.)"""
+
+from __future__ import annotations
+
+import grimp
+
+from rustok import modules
+
+PUBLIC_SURFACE = ("", ".service", ".events", ".schemas", ".permissions")
+
+
+def boundary_violations(graph: grimp.ImportGraph, packages: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(importer, imported) pairs where one module reaches into another's internals."""
+    found: list[tuple[str, str]] = []
+    for package in packages:
+        importer_root = f"rustok.{package}"
+        for importer in {importer_root} | graph.find_descendants(importer_root):
+            for imported in graph.find_modules_directly_imported_by(importer):
+                for other in packages:
+                    other_root = f"rustok.{other}"
+                    if other == package or not (
+                        imported == other_root or imported.startswith(other_root + ".")
+                    ):
+                        continue
+                    if not any(imported == other_root + suffix for suffix in PUBLIC_SURFACE):
+                        found.append((importer, imported))
+    return sorted(found)
+
+
+def test_installed_modules_respect_each_others_boundaries() -> None:
+    graph = grimp.build_graph("rustok")
+    assert boundary_violations(graph, modules.INSTALLED_MODULES) == []
+
+
+def test_the_boundary_check_catches_a_reach_into_internals() -> None:
+    """Guards the guard, on a made-up graph: content may call commerce's service, not its repository."""
+    graph = grimp.ImportGraph()
+    for name in (
+        "rustok.content",
+        "rustok.content.service",
+        "rustok.commerce",
+        "rustok.commerce.service",
+        "rustok.commerce.repository",
+    ):
+        graph.add_module(name)
+    graph.add_import(importer="rustok.content.service", imported="rustok.commerce.service")
+    graph.add_import(importer="rustok.content.service", imported="rustok.commerce.repository")
+
+    assert boundary_violations(graph, ("content", "commerce")) == [
+        ("rustok.content.service", "rustok.commerce.repository")
+    ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from rustok.core.logging import configure_logging, get_logger
-from rustok.core.settings import get_settings
+from rustok.core.settings import Settings, get_settings
 
 app = typer.Typer(
     name="rustok",
@@ -16,6 +17,21 @@ app = typer.Typer(
     add_completion=False,
 )
 log = get_logger("rustok.cli")
+
+
+def _settings() -> Settings:
+    """The settings, or a plain message and exit code 2 when the configuration is not acceptable."""
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            name = f"RUSTOK_{where.upper()}: " if where else ""
+            message = error["msg"].removeprefix("Value error, ")
+            typer.echo(f"rustok: invalid configuration: {name}{message}", err=True)
+        raise typer.Exit(code=2) from None
+    configure_logging(settings.effective_log_format, settings.log_level)
+    return settings
 
 
 @app.command()
@@ -29,8 +45,7 @@ def serve(
 
     from rustok.migrations import upgrade
 
-    settings = get_settings()
-    configure_logging(settings.effective_log_format, settings.log_level)
+    settings = _settings()
     if settings.should_auto_migrate:
         log.info("migrating", database=settings.sqlalchemy_url.split("://", 1)[0])
         upgrade(settings)
@@ -53,8 +68,7 @@ def migrate(
     """Apply database migrations (to the newest revision by default)."""
     from rustok.migrations import upgrade
 
-    settings = get_settings()
-    configure_logging(settings.effective_log_format, settings.log_level)
+    settings = _settings()
     upgrade(settings, revision)
     log.info("migrated", revision=revision)
 

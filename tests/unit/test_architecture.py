@@ -51,3 +51,15 @@ def test_the_boundary_check_catches_a_reach_into_internals() -> None:
     assert boundary_violations(graph, ("content", "commerce")) == [
         ("rustok.content.service", "rustok.commerce.repository")
     ]
+
+
+def test_every_route_parses_bodies_as_strict_json() -> None:
+    """Routes made outside `make_router` would let lone surrogates and non-UTF-8 bodies through."""
+    from rustok.api.app import create_app
+    from rustok.core.routing import StrictJSONRoute, walk_routes
+    from rustok.core.settings import Settings
+
+    app = create_app(Settings(_env_file=None), configure_logs=False)
+    routes = list(walk_routes(app.routes))
+    assert {"/health/live", "/health/ready"} <= {route.path for route in routes}
+    assert [route.path for route in routes if not isinstance(route, StrictJSONRoute)] == []

@@ -20,6 +20,7 @@ from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.errors import install_error_handlers
 from rustok.core.logging import configure_logging, get_logger
 from rustok.core.middleware import RequestContextMiddleware
+from rustok.core.routing import StrictJSONRoute
 from rustok.core.settings import Settings, get_settings
 from rustok.core.uow import SessionFactory
 
@@ -67,6 +68,7 @@ def create_app(
         docs_url="/docs",
         redoc_url=None,
     )
+    app.router.route_class = StrictJSONRoute
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)

@@ -6,15 +6,16 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.responses import Response
 
 from rustok.core.errors import problem_response, problem_responses
 from rustok.core.logging import get_logger
+from rustok.core.routing import make_router
 
-router = APIRouter(prefix="/health", tags=["ops"])
+router = make_router(prefix="/health", tags=["ops"])
 log = get_logger("rustok.health")
 
 

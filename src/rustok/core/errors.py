@@ -191,12 +191,16 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
 async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = field_errors(exc.errors())
-    if any(e["type"] == "json_invalid" for e in errors):
+    invalid_json = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+    if invalid_json:
         # A body that is not JSON at all is a malformed request, not a value that failed a rule.
+        reason = (invalid_json[0].get("ctx") or {}).get("error")
         return problem_response(
             400,
             code="invalid_json",
-            detail="The request body is not valid JSON.",
+            detail=f"The request body is not valid JSON: {reason}"
+            if reason
+            else "The request body is not valid JSON.",
             instance=request.url.path,
             extra={"errors": errors},
         )

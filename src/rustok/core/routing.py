@@ -1,0 +1,60 @@
+"""The route class every router of the app uses (``make_router``): request bodies parsed as strict JSON.
+
+Starlette's ``json.loads`` lets through text no database can store and no response can encode (a lone
+UTF-16 surrogate such as ``"\\ud800"``), and answers bytes that are not UTF-8, or nesting deep enough to
+exhaust the stack, with a generic error. Parsing with pydantic-core's parser instead turns every one of
+those into the same 400 ``invalid_json`` as any other malformed body, before a handler sees it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from typing import Any
+
+import pydantic_core
+from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Mount
+
+
+class StrictJSONRequest(Request):
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = pydantic_core.from_json(body, allow_inf_nan=False)
+            except ValueError as exc:
+                raise json.JSONDecodeError(str(exc), body.decode("utf-8", "replace"), 0) from exc
+        return self._json
+
+
+class StrictJSONRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict_handler(request: Request) -> Response:
+            return await handler(StrictJSONRequest(request.scope, request.receive))
+
+        return strict_handler
+
+
+def make_router(**options: Any) -> APIRouter:
+    """An ``APIRouter`` whose routes parse bodies as strict JSON; every router of the app is made here."""
+    return APIRouter(route_class=StrictJSONRoute, **options)
+
+
+def walk_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """Every endpoint route under `routes`, including those of included routers and mounts.
+
+    FastAPI keeps an included router's routes inside a wrapper that exposes ``original_router``; this
+    looks through it, so checks over "every route of the app" really see every route.
+    """
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from walk_routes(included.routes)
+        elif isinstance(route, Mount):
+            yield from walk_routes(route.routes)

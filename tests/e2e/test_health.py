@@ -6,33 +6,22 @@ Redis when configured), else 503 naming what failed, so a load balancer stops se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rustok.api.app import create_app
 from rustok.core.errors import PROBLEM_MEDIA_TYPE, problem_type
 from rustok.core.settings import Environment, Settings
 from rustok.core.uow import SessionFactory
+from rustok.testing import app_client
 
 # Nothing listens on port 1: connecting there is refused at once.
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
 DEAD_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Run `app`'s lifespan (what the server does on start and stop) and give a client on it."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
 
 
 def assert_not_ready(response: httpx.Response) -> dict[str, Any]:
@@ -99,7 +88,7 @@ async def test_ready_checks_redis_when_it_is_configured(
         configure_logs=False,
     )
 
-    async with serving(app) as http:
+    async with app_client(app) as http:
         response = await http.get("/health/ready")
 
     assert response.status_code == 200, response.text
@@ -118,7 +107,7 @@ async def test_ready_is_503_naming_redis_when_redis_does_not_answer(
         configure_logs=False,
     )
 
-    async with serving(app) as http:
+    async with app_client(app) as http:
         response = await http.get("/health/ready")
         live = await http.get("/health/live")
 
@@ -143,7 +132,7 @@ async def test_ready_is_503_naming_the_database_when_it_does_not_answer(tmp_path
     )
     app = create_app(settings, configure_logs=False)
 
-    async with serving(app) as http:
+    async with app_client(app) as http:
         response = await http.get("/health/ready")
         live = await http.get("/health/live")
 
@@ -166,7 +155,7 @@ async def test_ready_names_both_when_neither_answers(tmp_path: Path) -> None:
     )
     app = create_app(settings, configure_logs=False)
 
-    async with serving(app) as http:
+    async with app_client(app) as http:
         response = await http.get("/health/ready")
 
     body = assert_not_ready(response)
@@ -187,7 +176,7 @@ async def test_readiness_failure_does_not_reveal_connection_details(tmp_path: Pa
     )
     app = create_app(settings, configure_logs=False)
 
-    async with serving(app) as http:
+    async with app_client(app) as http:
         response = await http.get("/health/ready")
 
     assert_not_ready(response)

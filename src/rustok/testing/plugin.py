@@ -27,6 +27,7 @@ from rustok.core.tenancy import TenantScope
 from rustok.core.uow import SessionFactory, UnitOfWork
 from rustok.migrations import upgrade_async
 from rustok.testing.clock import FrozenClock
+from rustok.testing.http import http_client
 from rustok.testing.services import (
     postgres_admin_url,
     reachable,
@@ -58,24 +59,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 # --------------------------------------------------------------------------------------------- databases
 
 
-async def _create_postgres_database(admin_url: str, name: str) -> str:
+async def _on_admin_database(admin_url: str, sql: str) -> None:
+    """Run one statement (CREATE/DROP DATABASE, which cannot run in a transaction) on the admin database."""
     import asyncpg
 
     connection = await asyncpg.connect(admin_url)
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    base, _, _ = admin_url.rpartition("/")
-    return f"{base}/{name}"
-
-
-async def _drop_postgres_database(admin_url: str, name: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(admin_url)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.execute(sql)
     finally:
         await connection.close()
 
@@ -93,11 +83,11 @@ async def database_url(
     if not reachable(admin_url, 5432):
         require_service("postgres", admin_url)
     name = f"rustok_test_{uuid.uuid4().hex[:12]}"
-    url = await _create_postgres_database(admin_url, name)
+    await _on_admin_database(admin_url, f'CREATE DATABASE "{name}"')
     try:
-        yield url
+        yield f"{admin_url.rpartition('/')[0]}/{name}"
     finally:
-        await _drop_postgres_database(admin_url, name)
+        await _on_admin_database(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -193,8 +183,7 @@ async def app(
 @pytest_asyncio.fixture(loop_scope="session")
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the app, in process (httpx over ASGI)."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with http_client(app) as http:
         yield http
 
 

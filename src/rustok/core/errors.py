@@ -64,10 +64,16 @@ class Problem(BaseModel):
 
 
 class ProblemError(Exception):
-    """An error the API answers as a problem. Subclasses fix the status and the default code."""
+    """An error the API answers as a problem. Subclasses fix the status; their default code is the
+    status's entry in `DEFAULT_CODES` unless they name another."""
 
     status: ClassVar[int] = 500
-    code: ClassVar[str] = "internal_error"
+    code: ClassVar[str] = DEFAULT_CODES[500]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            cls.code = DEFAULT_CODES[cls.status]
 
     def __init__(
         self,
@@ -88,47 +94,38 @@ class ProblemError(Exception):
 
 class BadRequest(ProblemError):
     status = 400
-    code = "bad_request"
 
 
 class Unauthorized(ProblemError):
     status = 401
-    code = "unauthorized"
 
 
 class Forbidden(ProblemError):
     status = 403
-    code = "forbidden"
 
 
 class NotFound(ProblemError):
     status = 404
-    code = "not_found"
 
 
 class Conflict(ProblemError):
     status = 409
-    code = "conflict"
 
 
 class PayloadTooLarge(ProblemError):
     status = 413
-    code = "payload_too_large"
 
 
 class Unprocessable(ProblemError):
     status = 422
-    code = "validation_error"
 
 
 class TooManyRequests(ProblemError):
     status = 429
-    code = "rate_limited"
 
 
 class ServiceUnavailable(ProblemError):
     status = 503
-    code = "service_unavailable"
 
 
 def problem_response(

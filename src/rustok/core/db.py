@@ -74,7 +74,3 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: objects stay readable after the unit of work commits, to shape the answer.
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
-
-
-def is_sqlite(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "sqlite"

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from rustok.core.errors import ProblemError
 from rustok.core.logging import configure_logging, get_logger
 from rustok.core.settings import Settings, get_settings
+from rustok.core.tenancy import TenantScope
+from rustok.core.uow import UnitOfWork
+from rustok.outbox.models import EventStatus
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="rustok",
@@ -16,6 +26,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+events_app = typer.Typer(help="The event outbox: list, stats, retry, replay, schema.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
 log = get_logger("rustok.cli")
 
 
@@ -71,6 +83,190 @@ def migrate(
     settings = _settings()
     upgrade(settings, revision)
     log.info("migrated", revision=revision)
+
+
+@app.command()
+def worker() -> None:
+    """Run the event relay and the consumers until SIGTERM/SIGINT. Several may run against PostgreSQL."""
+    from rustok import modules
+    from rustok.migrations import upgrade
+    from rustok.outbox.worker import run_worker
+
+    settings = _settings()
+    if settings.should_auto_migrate:
+        upgrade(settings)
+    asyncio.run(run_worker(settings, modules.consumers()))
+
+
+# ------------------------------------------------------------------------------------------------ events
+
+
+def _print(value: BaseModel | dict[str, Any] | list[Any]) -> None:
+    if isinstance(value, BaseModel):
+        typer.echo(value.model_dump_json(indent=2))
+    else:
+        typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def _uuid(value: str, option: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        typer.echo(f"rustok: {option} must be a UUID, not {value!r}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _run(work: Callable[[Settings, UnitOfWork], Awaitable[T]], *, write: bool = False) -> T:
+    """Run ``work`` in one platform-scoped unit of work; a problem (404, 409) is a message and exit 1."""
+    from rustok.core.db import create_engine, create_sessionmaker
+    from rustok.outbox.writer import OutboxWriter
+
+    settings = _settings()
+
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            uow = UnitOfWork(
+                create_sessionmaker(engine), TenantScope.all_tenants(), write=write, events=OutboxWriter()
+            )
+            async with uow:
+                return await work(settings, uow)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ProblemError as exc:
+        typer.echo(f"rustok: {exc.detail}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+@events_app.command("list")
+def events_list(
+    status: Annotated[EventStatus | None, typer.Option(help="Only events in this state.")] = None,
+    event_type: Annotated[str | None, typer.Option("--type", help="Only this event type.")] = None,
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's events (its id).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+    cursor: Annotated[str | None, typer.Option(help="next_cursor of the previous page.")] = None,
+) -> None:
+    """Events, newest first, as JSON: {"items": [...], "next_cursor": ...}."""
+    from rustok.core.pagination import PageParams
+    from rustok.outbox import service
+
+    tenant_id = _uuid(tenant, "--tenant") if tenant else None
+
+    async def work(_: Settings, uow: UnitOfWork) -> BaseModel:
+        params = PageParams(limit=limit, cursor=cursor)
+        return await service.list_events(
+            uow, params, status=status, event_type=event_type, tenant_id=tenant_id
+        )
+
+    _print(_run(work))
+
+
+@events_app.command("stats")
+def events_stats() -> None:
+    """Pending and failed counts, the oldest pending event's age, and each consumer's lag, as JSON."""
+    from rustok import modules
+    from rustok.outbox import service
+
+    async def work(_: Settings, uow: UnitOfWork) -> BaseModel:
+        return await service.event_stats(uow, modules.consumers())
+
+    _print(_run(work))
+
+
+@events_app.command("retry")
+def events_retry(
+    event_ids: Annotated[list[str] | None, typer.Argument(help="Ids of failed events.")] = None,
+    all_failed: Annotated[bool, typer.Option("--all-failed", help="Every failed event.")] = False,
+) -> None:
+    """Give failed events (their dead-lettered deliveries) a fresh set of attempts, due now."""
+    from rustok.outbox import service
+
+    if bool(event_ids) == all_failed:
+        typer.echo("rustok: name event ids or --all-failed (one of the two)", err=True)
+        raise typer.Exit(code=2)
+    ids = [_uuid(value, "EVENT_ID") for value in event_ids or []]
+
+    async def work(_: Settings, uow: UnitOfWork) -> dict[str, Any]:
+        if all_failed:
+            return {"retried": await service.retry_failed(uow)}
+        retried = [await service.retry_event(uow, event_id) for event_id in ids]
+        return {"retried": len(retried), "events": [e.model_dump(mode="json") for e in retried]}
+
+    _print(_run(work, write=True))
+
+
+@events_app.command("replay")
+def events_replay(
+    consumer: Annotated[str, typer.Option(help="The consumer to deliver to.")],
+    start: Annotated[
+        str | None, typer.Option("--from", help="First event: its id or position (default: the first).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last event: its id or position (default: the newest).")
+    ] = None,
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's events (its id).")] = None,
+) -> None:
+    """Deliver a range of events to one consumer again, in order, whether or not it applied them."""
+    from rustok import modules
+    from rustok.core.db import create_engine, create_sessionmaker
+    from rustok.outbox.relay import ReplayFailed
+    from rustok.outbox.repository import EventRepository
+    from rustok.outbox.worker import build_relay
+    from rustok.outbox.writer import OutboxWriter
+
+    settings = _settings()
+    registry = modules.consumers()
+    if consumer not in {c.name for c in registry}:
+        names = ", ".join(sorted(c.name for c in registry)) or "none"
+        typer.echo(f"rustok: no consumer named {consumer!r} (consumers: {names})", err=True)
+        raise typer.Exit(code=2)
+    tenant_id = _uuid(tenant, "--tenant") if tenant else None
+
+    async def position(uow: UnitOfWork, value: str | None, option: str) -> int | None:
+        if value is None:
+            return None
+        if value.isdigit():
+            return int(value)
+        event = await EventRepository(uow.session).get(_uuid(value, option))
+        if event is None:
+            typer.echo(f"rustok: {option}: no event with id {value}", err=True)
+            raise typer.Exit(code=2)
+        return event.position
+
+    async def run() -> int:
+        engine = create_engine(settings)
+        try:
+            sessions = create_sessionmaker(engine)
+            async with UnitOfWork(sessions, TenantScope.all_tenants(), write=False) as uow:
+                first = await position(uow, start, "--from")
+                last = await position(uow, end, "--to")
+            relay = build_relay(
+                settings, registry, engine=engine, session_factory=sessions, writer=OutboxWriter()
+            )
+            return await relay.replay(consumer, first=first, last=last, tenant_id=tenant_id)
+        finally:
+            await engine.dispose()
+
+    try:
+        replayed = asyncio.run(run())
+    except ReplayFailed as exc:
+        typer.echo(f"rustok: {exc}", err=True)
+        _print({"consumer": consumer, "replayed": exc.replayed, "failed_at": str(exc.event_id)})
+        raise typer.Exit(code=1) from None
+    _print({"consumer": consumer, "replayed": replayed})
+
+
+@events_app.command("schema")
+def events_schema() -> None:
+    """The JSON Schema of every event type's current payload, with its version."""
+    from rustok import modules
+    from rustok.core.events import CATALOG
+
+    modules.load_events()
+    _print({"event_types": CATALOG.json_schemas()})
 
 
 def main() -> None:

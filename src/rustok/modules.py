@@ -1,5 +1,6 @@
-"""The domain modules this build assembles, in dependency order, and what the app and migrations load
-from each. A module is a package `rustok.<name>` with the anatomy described in docs/architecture.md."""
+"""The domain modules this build assembles, in dependency order, and what the app, the relay and the
+migrations load from each. A module is a package `rustok.<name>` with the anatomy described in
+docs/architecture.md; each part is optional."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from types import ModuleType
 
 from fastapi import APIRouter
 
-INSTALLED_MODULES: tuple[str, ...] = ()
+from rustok.outbox.registry import Consumer, ConsumerRegistry
+
+INSTALLED_MODULES: tuple[str, ...] = ("outbox", "tenants", "users", "content", "commerce", "index")
 
 
 def _submodules(name: str) -> Iterator[ModuleType]:
@@ -25,6 +28,21 @@ def load_models() -> None:
     """Import every module's tables, so `Base.metadata` is complete (for migrations and their check)."""
     for _ in _submodules("models"):
         pass
+
+
+def load_events() -> None:
+    """Import every module's event types, so `rustok.core.events.CATALOG` is complete."""
+    for _ in _submodules("events"):
+        pass
+
+
+def consumers() -> ConsumerRegistry:
+    """A registry of every module's consumers (the ``CONSUMERS`` of its ``consumers.py``)."""
+    load_events()
+    found: list[Consumer] = []
+    for module in _submodules("consumers"):
+        found.extend(module.CONSUMERS)
+    return ConsumerRegistry(found)
 
 
 def routers() -> list[APIRouter]:

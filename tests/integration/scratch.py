@@ -47,3 +47,13 @@ async def scratch_tables(db_connection: AsyncConnection) -> AsyncIterator[None]:
     """Create the scratch tables inside the test's transaction (DDL is transactional on both backends)."""
     await db_connection.run_sync(ScratchBase.metadata.create_all)
     yield
+
+
+class Effect(IdMixin, TenantMixin, ScratchBase):
+    """What a test consumer did: one row per application of an event, so a second effect shows."""
+
+    __tablename__ = "scratch_effects"
+
+    consumer: Mapped[str]
+    event_id: Mapped[uuid.UUID]
+    event_type: Mapped[str]

@@ -6,6 +6,7 @@ lifespan builds whatever was not handed in and disposes of what it built.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import rustok
 from rustok import modules
-from rustok.api import health
+from rustok.api import health, metrics
 from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.errors import install_error_handlers
 from rustok.core.logging import configure_logging, get_logger
@@ -23,6 +24,9 @@ from rustok.core.middleware import RequestContextMiddleware
 from rustok.core.routing import StrictJSONRoute
 from rustok.core.settings import Settings, get_settings
 from rustok.core.uow import SessionFactory
+from rustok.outbox.registry import ConsumerRegistry
+from rustok.outbox.worker import build_relay
+from rustok.outbox.writer import OutboxWriter
 
 log = get_logger("rustok.app")
 
@@ -32,11 +36,15 @@ def create_app(
     *,
     engine: AsyncEngine | None = None,
     session_factory: SessionFactory | None = None,
+    consumers: ConsumerRegistry | None = None,
     configure_logs: bool = True,
 ) -> FastAPI:
+    """The app. ``engine``, ``session_factory`` and ``consumers`` (the relay's registry, by default every
+    module's consumers) replace what the lifespan would build."""
     settings = settings or get_settings()
     if configure_logs:
         configure_logging(settings.effective_log_format, settings.log_level)
+    registry = consumers if consumers is not None else modules.consumers()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,15 +52,30 @@ def create_app(
         app.state.engine = engine if engine is not None else create_engine(settings)
         app.state.session_factory = session_factory or create_sessionmaker(app.state.engine)
         app.state.redis = _connect_redis(settings.redis_url) if settings.redis_url else None
+        stop_relay = asyncio.Event()
+        relay_task: asyncio.Task[None] | None = None
+        if settings.should_run_relay_in_process:
+            relay = build_relay(
+                settings,
+                registry,
+                engine=app.state.engine,
+                session_factory=app.state.session_factory,
+                writer=app.state.outbox,
+            )
+            relay_task = asyncio.create_task(relay.run(stop_relay), name="rustok-relay")
         log.info(
             "started",
             env=settings.env.value,
             database=app.state.engine.dialect.name,
             redis=settings.redis_url is not None,
+            relay="in-process" if relay_task is not None else "external",
         )
         try:
             yield
         finally:
+            if relay_task is not None:
+                stop_relay.set()  # the round in progress finishes; what it did not claim stays pending
+                await relay_task
             if app.state.redis is not None:
                 await app.state.redis.aclose()
             if own_engine:
@@ -70,9 +93,12 @@ def create_app(
     )
     app.router.route_class = StrictJSONRoute
     app.state.settings = settings
+    app.state.outbox = OutboxWriter()
+    app.state.consumers = registry
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     for router in modules.routers():
         app.include_router(router)
     return app

@@ -28,7 +28,12 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     (``scope="function"``), so a client never sees success for a change that failed to commit."""
     scope = getattr(request.state, "tenant_scope", None)
     assert scope is None or isinstance(scope, TenantScope)
-    uow = UnitOfWork(request.app.state.session_factory, scope, write=request.method not in SAFE_METHODS)
+    uow = UnitOfWork(
+        request.app.state.session_factory,
+        scope,
+        write=request.method not in SAFE_METHODS,
+        events=request.app.state.outbox,
+    )
     async with uow:
         yield uow
 

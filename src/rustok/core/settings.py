@@ -53,6 +53,16 @@ class Settings(BaseSettings):
         default=None, description="Apply migrations on `rustok serve`. Default: on for SQLite, off otherwise."
     )
     health_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    relay_in_process: bool | None = Field(
+        default=None,
+        description="Run the event relay inside `rustok serve`. Default: on for SQLite; otherwise run "
+        "`rustok worker` (several may run against PostgreSQL).",
+    )
+    relay_batch_size: int = Field(default=500, ge=1, le=5000)
+    relay_max_attempts: int = Field(default=10, ge=1, le=100)
+    relay_retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
+    relay_retry_max_seconds: float = Field(default=600.0, gt=0, le=86400)
+    relay_poll_seconds: float = Field(default=2.0, gt=0, le=300)
 
     @field_validator("database_url", "redis_url", "nats_url", "default_tenant", mode="before")
     @classmethod
@@ -85,6 +95,10 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "console" if self.env is Environment.DEVELOPMENT else "json"
+
+    @property
+    def should_run_relay_in_process(self) -> bool:
+        return self.is_sqlite if self.relay_in_process is None else self.relay_in_process
 
     @property
     def should_auto_migrate(self) -> bool:

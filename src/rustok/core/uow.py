@@ -4,26 +4,33 @@ A request (or a job) opens one; services receive its session, add and flush, and
 the block commits when it ended normally and rolls back when it raised. The session refuses a commit from
 anywhere else, so a service cannot end the transaction early and split one change into two.
 
+Services announce their changes with `record(event)`. The recorded events are handed to the unit of work's
+`EventSink` (the outbox) just before the commit, after a final flush, so they are written in the same
+transaction as the change: a rollback leaves neither. This is the only way an event is published. A unit of
+work that has recorded events but was given no sink refuses to commit rather than drop them.
+
 Hooks let other parts join the transaction without the services knowing: ``before_commit`` callbacks run
-inside it (the outbox writes recorded events there), ``after_commit`` callbacks run once it is durable
-(waking the relay, say).
+inside it, ``after_commit`` callbacks run once it is durable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from rustok.core.db import SQLITE_BEGIN_OPTION
-from rustok.core.tenancy import TenantScope, bind_scope
+from rustok.core.events import DomainEvent, Envelope, EventSink
+from rustok.core.tenancy import TenantScope, TenantScopeError, bind_scope
 
 SessionFactory = Callable[[], AsyncSession]
 Hook = Callable[["UnitOfWork"], Awaitable[None]]
+E = TypeVar("E", bound=DomainEvent)
 
 _OWNED = "rustok.uow_owned"
 _COMMITTING = "rustok.uow_committing"
@@ -46,10 +53,13 @@ class UnitOfWork:
         scope: TenantScope | None = None,
         *,
         write: bool = True,
+        events: EventSink | None = None,
     ) -> None:
         self._session_factory = session_factory
         self.scope = scope
         self.write = write
+        self._sink = events
+        self._events: list[Envelope[Any]] = []
         self._session: AsyncSession | None = None
         self._before_commit: list[Hook] = []
         self._after_commit: list[Hook] = []
@@ -82,6 +92,27 @@ class UnitOfWork:
         finally:
             await self.session.close()
 
+    @property
+    def events(self) -> Sequence[Envelope[Any]]:
+        """The events recorded so far, in order."""
+        return tuple(self._events)
+
+    def record(self, event: E, *, tenant_id: uuid.UUID | None = None) -> Envelope[E]:
+        """Announce a change made in this unit of work. The event is written with the change, or not at all.
+
+        It belongs to the scope's tenant; platform work (an all-tenants scope) names the tenant the event
+        concerns with ``tenant_id``."""
+        scope = self.scope
+        if scope is not None and not scope.platform:
+            if tenant_id is not None and tenant_id != scope.tenant_id:
+                raise TenantScopeError("an event of another tenant recorded in a tenant's unit of work")
+            tenant_id = scope.tenant_id
+        if tenant_id is None:
+            raise TenantScopeError(f"{event.event_type} recorded without a tenant")
+        envelope = Envelope.new(event, tenant_id)
+        self._events.append(envelope)
+        return envelope
+
     def before_commit(self, hook: Hook) -> None:
         self._before_commit.append(hook)
 
@@ -92,15 +123,28 @@ class UnitOfWork:
         session = self.session
         for hook in self._before_commit:
             await hook(self)
+        events = self._events
+        if events:
+            if self._sink is None:
+                raise RuntimeError(
+                    f"{len(events)} event(s) recorded in a unit of work with no event sink; "
+                    "refusing to commit the change without them"
+                )
+            await session.flush()  # the change's own statements first, so the events follow them
+            await self._sink.write(session, events)
         session.info[_COMMITTING] = True
         try:
             await session.commit()
         finally:
             session.info[_COMMITTING] = False
         self.committed = True
+        if events:
+            assert self._sink is not None
+            self._sink.committed(events)
         hooks, self._after_commit = self._after_commit, []
         for hook in hooks:
             await hook(self)
 
     async def rollback(self) -> None:
+        self._events.clear()
         await self.session.rollback()

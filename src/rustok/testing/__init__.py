@@ -3,8 +3,20 @@ fixtures for settings, a migrated database per run on each backend, a session th
 an HTTP client on the app, and id and time helpers. See docs/testing.md."""
 
 from rustok.testing.clock import FrozenClock
+from rustok.testing.events import EventRecorder, RecordedEvents, pending_count, settle
 from rustok.testing.http import app_client, http_client
 from rustok.testing.ids import id_at
 from rustok.testing.services import require_service, services_required
 
-__all__ = ["FrozenClock", "app_client", "http_client", "id_at", "require_service", "services_required"]
+__all__ = [
+    "EventRecorder",
+    "FrozenClock",
+    "RecordedEvents",
+    "app_client",
+    "http_client",
+    "id_at",
+    "pending_count",
+    "require_service",
+    "services_required",
+    "settle",
+]

@@ -22,11 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from rustok.api.app import create_app
 from rustok.core.db import create_engine
+from rustok.core.events import CATALOG, Catalog
 from rustok.core.settings import Environment, Settings
 from rustok.core.tenancy import TenantScope
 from rustok.core.uow import SessionFactory, UnitOfWork
 from rustok.migrations import upgrade_async
+from rustok.outbox.registry import ConsumerRegistry
+from rustok.outbox.relay import Relay, RelayConfig
+from rustok.outbox.writer import OutboxWriter
 from rustok.testing.clock import FrozenClock
+from rustok.testing.events import EventRecorder
 from rustok.testing.http import http_client
 from rustok.testing.services import (
     postgres_admin_url,
@@ -108,6 +113,32 @@ async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
+async def isolated_database_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated database of this test's own, on the test's backend, dropped afterwards. For tests whose
+    writes must really commit: several connections, relays or processes working on the same data."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite+aiosqlite:///{(tmp_path / 'isolated.db').as_posix()}"
+        created = None
+    else:
+        admin_url = postgres_admin_url()
+        created = f"rustok_iso_{uuid.uuid4().hex[:12]}"
+        await _on_admin_database(admin_url, f'CREATE DATABASE "{created}"')
+        url = f"{admin_url.rpartition('/')[0]}/{created}"
+    try:
+        engine = create_engine(Settings(_env_file=None, database_url=url))
+        try:
+            await upgrade_async(engine)
+        finally:
+            await engine.dispose()
+        yield url
+    finally:
+        if created is not None:
+            await _on_admin_database(
+                postgres_admin_url(), f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)'
+            )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def db_connection(db_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection in a transaction that is rolled back after the test, whatever it wrote."""
     async with db_engine.connect() as connection:
@@ -143,11 +174,37 @@ async def db_session(session_factory: SessionFactory) -> AsyncIterator[AsyncSess
 
 
 @pytest.fixture
-def make_uow(session_factory: SessionFactory) -> Callable[..., UnitOfWork]:
-    """``make_uow(scope=None, write=True)``: a unit of work inside the test's transaction."""
+def outbox_writer() -> OutboxWriter:
+    """The outbox writer the test's units of work, app and relays share."""
+    return OutboxWriter()
+
+
+@pytest.fixture
+def make_uow(session_factory: SessionFactory, outbox_writer: OutboxWriter) -> Callable[..., UnitOfWork]:
+    """``make_uow(scope=None, write=True)``: a unit of work inside the test's transaction, writing its
+    events to the outbox."""
 
     def make(scope: TenantScope | None = None, *, write: bool = True) -> UnitOfWork:
-        return UnitOfWork(session_factory, scope, write=write)
+        return UnitOfWork(session_factory, scope, write=write, events=outbox_writer)
+
+    return make
+
+
+@pytest.fixture
+def event_recorder(session_factory: SessionFactory) -> EventRecorder:
+    """Records what code committed to the outbox: ``async with event_recorder.watch() as events``."""
+    return EventRecorder(session_factory)
+
+
+@pytest.fixture
+def make_relay(session_factory: SessionFactory, outbox_writer: OutboxWriter) -> Callable[..., Relay]:
+    """``make_relay(registry, catalog=CATALOG, config=RelayConfig())``: a relay inside the test's
+    transaction. Drive it with ``await relay.run_until_idle()`` (or `rustok.testing.events.settle`)."""
+
+    def make(
+        registry: ConsumerRegistry, *, catalog: Catalog = CATALOG, config: RelayConfig | None = None
+    ) -> Relay:
+        return Relay(session_factory, registry, writer=outbox_writer, catalog=catalog, config=config)
 
     return make
 
@@ -165,6 +222,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         jwt_secret=TEST_JWT_SECRET,
         log_format="console",
+        relay_in_process=False,  # tests run relays themselves (make_relay), when they want one
     )
 
 

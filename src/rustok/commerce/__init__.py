@@ -1,0 +1,2 @@
+"""Commerce: products and their variants, prices per currency, inventory per location, and the orders
+customers place."""

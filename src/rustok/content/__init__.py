@@ -1,0 +1,2 @@
+"""Content: nodes of tenant-defined kinds, their per-locale translations and bodies, the categories and
+tags that organise them, and uploaded media."""

@@ -1,0 +1,2 @@
+"""The transactional outbox: `sys_events`, the writer that fills it inside the caller's transaction, the
+relay that delivers it to consumers at least once, retries, dead letters and replay. See docs/events.md."""

@@ -1,0 +1,123 @@
+"""The outbox's SQL for operators: listing, counting and re-queueing events. (The relay's own claiming and
+bookkeeping SQL lives with the relay.) In a tenant-scoped session every query sees that tenant's events
+only; the platform scope sees all."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rustok.core.pagination import PageParams, Slice, paginate
+from rustok.outbox.models import DeliveryStatus, EventDelivery, EventStatus, ProcessedEvent, SysEvent
+
+
+class EventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def page(
+        self,
+        params: PageParams,
+        *,
+        status: EventStatus | None = None,
+        event_type: str | None = None,
+        tenant_id: uuid.UUID | None = None,
+    ) -> Slice[SysEvent]:
+        """Newest first."""
+        statement = select(SysEvent)
+        if status is not None:
+            statement = statement.where(SysEvent.status == status)
+        if event_type is not None:
+            statement = statement.where(SysEvent.event_type == event_type)
+        if tenant_id is not None:
+            statement = statement.where(SysEvent.tenant_id == tenant_id)
+        return await paginate(
+            self.session, statement, key=(SysEvent.position,), params=params, descending=True
+        )
+
+    async def get(self, event_id: uuid.UUID) -> SysEvent | None:
+        return (await self.session.scalars(select(SysEvent).where(SysEvent.id == event_id))).one_or_none()
+
+    async def by_position(
+        self, first: int | None, last: int | None, *, tenant_id: uuid.UUID | None, event_types: Sequence[str]
+    ) -> Sequence[int]:
+        statement = select(SysEvent.position).where(SysEvent.event_type.in_(event_types))
+        if first is not None:
+            statement = statement.where(SysEvent.position >= first)
+        if last is not None:
+            statement = statement.where(SysEvent.position <= last)
+        if tenant_id is not None:
+            statement = statement.where(SysEvent.tenant_id == tenant_id)
+        return (await self.session.scalars(statement.order_by(SysEvent.position))).all()
+
+    async def deliveries(self, event_id: uuid.UUID) -> Sequence[EventDelivery]:
+        statement = (
+            select(EventDelivery).where(EventDelivery.event_id == event_id).order_by(EventDelivery.consumer)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def count(self, status: EventStatus) -> int:
+        statement = select(func.count(SysEvent.position)).where(SysEvent.status == status)
+        return int((await self.session.execute(statement)).scalar_one())
+
+    async def oldest_pending(self) -> datetime | None:
+        statement = select(func.min(SysEvent.occurred_at)).where(SysEvent.status == EventStatus.PENDING)
+        value: datetime | None = (await self.session.execute(statement)).scalar_one()
+        return value
+
+    async def lag(self, consumer: str, event_types: Sequence[str]) -> int:
+        """Events of ``event_types`` not dispatched yet that ``consumer`` has not applied."""
+        applied = exists().where(ProcessedEvent.consumer == consumer, ProcessedEvent.event_id == SysEvent.id)
+        statement = select(func.count(SysEvent.position)).where(
+            SysEvent.status != EventStatus.DISPATCHED,
+            SysEvent.event_type.in_(event_types),
+            ~applied,
+        )
+        return int((await self.session.execute(statement)).scalar_one())
+
+    async def requeue(self, positions: Sequence[int], now: datetime) -> int:
+        """Make failed (or waiting) events due now, with their failed deliveries given a fresh set of
+        attempts. Dispatched events are left alone. Returns how many events were re-queued."""
+        if not positions:
+            return 0
+        result: Any = await self.session.execute(
+            update(SysEvent)
+            .where(
+                SysEvent.position.in_(positions),
+                SysEvent.status.in_([EventStatus.FAILED, EventStatus.PENDING]),
+            )
+            .values(status=EventStatus.PENDING, next_attempt_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(
+            update(EventDelivery)
+            .where(
+                EventDelivery.position.in_(positions),
+                EventDelivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.PENDING]),
+            )
+            .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)
+
+    async def failed_positions(self, *, limit: int) -> Sequence[int]:
+        statement = (
+            select(SysEvent.position)
+            .where(SysEvent.status == EventStatus.FAILED)
+            .order_by(SysEvent.position)
+            .limit(limit)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def forget(self, consumer: str, event_ids: Sequence[uuid.UUID]) -> None:
+        """Drop ``consumer``'s record of having applied these events (for a replay)."""
+        await self.session.execute(
+            delete(ProcessedEvent).where(
+                ProcessedEvent.consumer == consumer, ProcessedEvent.event_id.in_(event_ids)
+            )
+        )

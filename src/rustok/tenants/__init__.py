@@ -1,0 +1,2 @@
+"""Tenants: the tenants themselves, the locales each one enables, and resolving the tenant and locale of a
+request."""

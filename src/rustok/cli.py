@@ -187,7 +187,7 @@ def events_retry(
     if bool(event_ids) == all_failed:
         typer.echo("rustok: name event ids or --all-failed (one of the two)", err=True)
         raise typer.Exit(code=2)
-    ids = [_uuid(value, "EVENT_ID") for value in event_ids or []]
+    ids = list(dict.fromkeys(_uuid(value, "EVENT_ID") for value in event_ids or []))
 
     async def work(_: Settings, uow: UnitOfWork) -> dict[str, Any]:
         if all_failed:

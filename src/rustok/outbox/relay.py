@@ -35,9 +35,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -56,6 +56,33 @@ log = get_logger("rustok.relay")
 # Namespace (first key) of the relay's advisory locks on tenants; the writer's trigger uses 7201.
 RELAY_LOCK_NAMESPACE = 7202
 MAX_ERROR_LENGTH = 2000
+# When events are due but another relay holds all their tenants, look again after this long.
+CONTENDED_WAIT_SECONDS = 0.1
+
+# The tenants of the next batch of due events, leaving out those another relay holds right now.
+# (Advisory lock keys are kept non-negative so that they read the same in pg_locks.objid, an oid.)
+_CANDIDATE_TENANTS = text(
+    """
+    SELECT tenant_id FROM (
+        SELECT tenant_id, position FROM sys_events
+        WHERE status = 'pending' AND next_attempt_at <= :now
+          AND (hashtext(tenant_id::text) & 2147483647) NOT IN (
+              SELECT objid::bigint FROM pg_locks
+              WHERE locktype = 'advisory' AND classid = :ns AND objsubid = 2 AND granted
+                AND pid <> pg_backend_pid()
+          )
+        ORDER BY position
+        LIMIT :size
+    ) AS next_batch
+    GROUP BY tenant_id
+    ORDER BY min(position)
+    """
+)
+# Of those, the ones this relay now holds until the end of its round (another may have been quicker).
+_LOCK_TENANTS = text(
+    "SELECT t FROM unnest(CAST(:tenants AS uuid[])) AS t "
+    "WHERE pg_try_advisory_xact_lock(:ns, hashtext(t::text) & 2147483647)"
+)
 
 
 class ReplayFailed(RuntimeError):
@@ -195,15 +222,20 @@ class Relay:
         self._writer.add_listener(self.wake)
         listener: asyncio.Task[None] | None = None
         lock = _SingleRelayLock(self._lock_path) if self._lock_path else None
+        started = False
         try:
             if lock is not None:
+                standby_logged = False
                 while not lock.acquire():
-                    log.info("relay_standby", reason="another relay holds the lock", lock=str(lock.path))
+                    if not standby_logged:
+                        log.info("relay_standby", reason="another relay holds the lock", lock=str(lock.path))
+                        standby_logged = True
                     if await _wait(stop, None, self.config.poll_seconds * 5):
                         return
             if await self._is_postgres() and self._engine is not None:
                 listener = asyncio.create_task(self._listen(stop), name=f"{self.name}-listen")
             log.info("relay_started", relay=self.name, consumers=sorted(c.name for c in self.registry))
+            started = True
             await self._loop(stop)
         finally:
             self._writer.remove_listener(self.wake)
@@ -213,7 +245,8 @@ class Relay:
                     await listener
             if lock is not None:
                 lock.release()
-            log.info("relay_stopped", relay=self.name, handled=self.delivered)
+            if started:
+                log.info("relay_stopped", relay=self.name, handled=self.delivered)
 
     async def _loop(self, stop: asyncio.Event) -> None:
         failures = 0
@@ -240,7 +273,9 @@ class Relay:
                 continue
             timeout = self.config.poll_seconds
             if next_due is not None:
-                timeout = min(timeout, max(0.0, (next_due - clock.now()).total_seconds()))
+                # Due now yet nothing claimed: another relay holds those tenants. Do not spin.
+                until_due = max(CONTENDED_WAIT_SECONDS, (next_due - clock.now()).total_seconds())
+                timeout = min(timeout, until_due)
             if await _wait(stop, self._wake, timeout):
                 return
 
@@ -347,21 +382,13 @@ class Relay:
     )
 
     async def _claim_postgres(self, session: AsyncSession, now: datetime) -> list[Claimed]:
+        """Claim the oldest due events of tenants no other relay holds: lock the tenants of the next
+        batch (skipping those whose lock another relay holds, as ``pg_locks`` shows), then their rows."""
         size = self.config.batch_size
-        window = (
-            select(SysEvent.tenant_id, SysEvent.position)
-            .where(self._due(now))
-            .order_by(SysEvent.position)
-            .limit(size * 4)
-            .subquery()
-        )
         candidates = (
             (
                 await session.execute(
-                    select(window.c.tenant_id)
-                    .group_by(window.c.tenant_id)
-                    .order_by(func.min(window.c.position))
-                    .limit(64)
+                    _CANDIDATE_TENANTS, {"now": now, "size": size, "ns": RELAY_LOCK_NAMESPACE}
                 )
             )
             .scalars()
@@ -370,15 +397,7 @@ class Relay:
         if not candidates:
             return []
         owned = (
-            (
-                await session.execute(
-                    text(
-                        "SELECT t FROM unnest(CAST(:tenants AS uuid[])) AS t "
-                        "WHERE pg_try_advisory_xact_lock(:ns, hashtext(t::text))"
-                    ),
-                    {"tenants": list(candidates), "ns": RELAY_LOCK_NAMESPACE},
-                )
-            )
+            (await session.execute(_LOCK_TENANTS, {"tenants": list(candidates), "ns": RELAY_LOCK_NAMESPACE}))
             .scalars()
             .all()
         )
@@ -742,6 +761,9 @@ def _outcome(
     }
 
 
+_PROCESSED = cast(Table, ProcessedEvent.__table__)
+
+
 def _insert(session: AsyncSession) -> Any:
     bind = session.bind
     assert bind is not None
@@ -755,14 +777,15 @@ async def _mark_processed(
 
     A concurrent transaction recording the same id makes this one wait for it (the primary key) and then
     skip the id, so two deliveries of an event can never both apply it."""
+    if not event_ids:
+        return set()
+    # One statement, compiled once and cached, executed over the rows (SQLAlchemy's "insertmanyvalues"
+    # sends them as multi-row INSERTs). A literal multi-row .values([...]) is compiled afresh on every call:
+    # tens of milliseconds for a batch of a few hundred events.
     insert = _insert(session)
-    statement = (
-        insert(ProcessedEvent)
-        .values([{"consumer": consumer_name, "event_id": i, "processed_at": now} for i in event_ids])
-        .on_conflict_do_nothing()
-        .returning(ProcessedEvent.event_id)
-    )
-    return set((await session.execute(statement)).scalars())
+    statement = insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.event_id)
+    rows = [{"consumer": consumer_name, "event_id": i, "processed_at": now} for i in event_ids]
+    return set((await session.execute(statement, rows)).scalars())
 
 
 async def _upsert_deliveries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

@@ -2,6 +2,7 @@
 fixtures for settings, a migrated database per run on each backend, a session that rolls back per test,
 an HTTP client on the app, and id and time helpers. See docs/testing.md."""
 
+from rustok.testing.backends import only_on
 from rustok.testing.clock import FrozenClock
 from rustok.testing.events import EventRecorder, RecordedEvents, pending_count, settle
 from rustok.testing.http import app_client, http_client
@@ -15,6 +16,7 @@ __all__ = [
     "app_client",
     "http_client",
     "id_at",
+    "only_on",
     "pending_count",
     "require_service",
     "services_required",

@@ -9,7 +9,6 @@ leave nothing behind. Select backends with ``RUSTOK_TEST_BACKENDS=sqlite`` (defa
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from rustok.migrations import upgrade_async
 from rustok.outbox.registry import ConsumerRegistry
 from rustok.outbox.relay import Relay, RelayConfig
 from rustok.outbox.writer import OutboxWriter
+from rustok.testing.backends import selected_backends
 from rustok.testing.clock import FrozenClock
 from rustok.testing.events import EventRecorder
 from rustok.testing.http import http_client
@@ -42,23 +42,11 @@ from rustok.testing.services import (
 )
 
 TEST_JWT_SECRET = "rustok-test-secret-0123456789abcdef0123456789"  # noqa: S105
-ALL_BACKENDS = ("sqlite", "postgresql")
-
-
-def _backends() -> list[str]:
-    chosen = os.environ.get("RUSTOK_TEST_BACKENDS")
-    if not chosen:
-        return list(ALL_BACKENDS)
-    names = [name.strip() for name in chosen.split(",") if name.strip()]
-    unknown = set(names) - set(ALL_BACKENDS)
-    if unknown:
-        raise pytest.UsageError(f"RUSTOK_TEST_BACKENDS names unknown backends: {sorted(unknown)}")
-    return names
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     required = "required (fail when down)" if services_required() else "optional (skip when down)"
-    return [f"rustok: database backends {', '.join(_backends())}; services {required}"]
+    return [f"rustok: database backends {', '.join(selected_backends())}; services {required}"]
 
 
 # --------------------------------------------------------------------------------------------- databases
@@ -75,7 +63,7 @@ async def _on_admin_database(admin_url: str, sql: str) -> None:
         await connection.close()
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session", params=_backends())
+@pytest_asyncio.fixture(scope="session", loop_scope="session", params=selected_backends())
 async def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[str]:
@@ -175,7 +163,7 @@ async def db_session(session_factory: SessionFactory) -> AsyncIterator[AsyncSess
 
 @pytest.fixture
 def outbox_writer() -> OutboxWriter:
-    """The outbox writer the test's units of work, app and relays share."""
+    """The outbox writer of the test's units of work (`make_uow`) and relays (`make_relay`)."""
     return OutboxWriter()
 
 

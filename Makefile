@@ -24,11 +24,11 @@ $(BIN)/python:
 
 # One stamp per install flavour; each is redone when the dependencies or their pins change.
 $(VENV)/.installed-run: $(BIN)/python pyproject.toml $(CONSTRAINTS)
-	$(PIP) install -c $(CONSTRAINTS) -e ".[postgres,redis]"
+	$(PIP) install -c $(CONSTRAINTS) -e ".[postgres,redis,nats]"
 	@touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml $(CONSTRAINTS)
-	$(PIP) install -c $(CONSTRAINTS) -e ".[postgres,redis,dev]"
+	$(PIP) install -c $(CONSTRAINTS) -e ".[postgres,redis,nats,dev]"
 	@touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
@@ -58,7 +58,7 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e ".[postgres,redis,dev]"
+	.lock-venv/bin/python -m pip install --quiet -e ".[postgres,redis,nats,dev]"
 	{ sed -n '1,2p' $(CONSTRAINTS); .lock-venv/bin/python -m pip freeze --exclude-editable --all | grep -v '^setuptools=='; } > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 	rm -rf .lock-venv

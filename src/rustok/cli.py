@@ -95,7 +95,7 @@ def worker() -> None:
     settings = _settings()
     if settings.should_auto_migrate:
         upgrade(settings)
-    asyncio.run(run_worker(settings, modules.consumers()))
+    asyncio.run(run_worker(settings, modules.consumers(settings)))
 
 
 # ------------------------------------------------------------------------------------------------ events
@@ -170,8 +170,8 @@ def events_stats() -> None:
     from rustok import modules
     from rustok.outbox import service
 
-    async def work(_: Settings, uow: UnitOfWork) -> BaseModel:
-        return await service.event_stats(uow, modules.consumers())
+    async def work(settings: Settings, uow: UnitOfWork) -> BaseModel:
+        return await service.event_stats(uow, modules.consumers(settings))
 
     _print(_run(work))
 
@@ -218,7 +218,7 @@ def events_replay(
     from rustok.outbox.writer import OutboxWriter
 
     settings = _settings()
-    registry = modules.consumers()
+    registry = modules.consumers(settings)
     if consumer not in {c.name for c in registry}:
         names = ", ".join(sorted(c.name for c in registry)) or "none"
         typer.echo(f"rustok: no consumer named {consumer!r} (consumers: {names})", err=True)
@@ -248,6 +248,7 @@ def events_replay(
             )
             return await relay.replay(consumer, first=first, last=last, tenant_id=tenant_id)
         finally:
+            await registry.close()
             await engine.dispose()
 
     try:

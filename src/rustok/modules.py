@@ -10,6 +10,7 @@ from types import ModuleType
 
 from fastapi import APIRouter
 
+from rustok.core.settings import Settings
 from rustok.outbox.registry import Consumer, ConsumerRegistry
 
 INSTALLED_MODULES: tuple[str, ...] = ("outbox", "tenants", "users", "content", "commerce", "index")
@@ -36,12 +37,20 @@ def load_events() -> None:
         pass
 
 
-def consumers() -> ConsumerRegistry:
-    """A registry of every module's consumers (the ``CONSUMERS`` of its ``consumers.py``)."""
+def consumers(settings: Settings | None = None) -> ConsumerRegistry:
+    """A registry of every module's consumers (the ``CONSUMERS`` of its ``consumers.py``), and, when
+    ``settings`` name a broker (``RUSTOK_NATS_URL``), the publisher to it."""
     load_events()
     found: list[Consumer] = []
     for module in _submodules("consumers"):
         found.extend(module.CONSUMERS)
+    if settings is not None and settings.nats_url:
+        from rustok.outbox.broker import NatsPublisher
+
+        publisher = NatsPublisher(
+            settings.nats_url, stream=settings.nats_stream, subject_prefix=settings.nats_subject_prefix
+        )
+        found.append(publisher.consumer())
     return ConsumerRegistry(found)
 
 

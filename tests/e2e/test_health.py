@@ -223,3 +223,29 @@ async def test_paths_that_are_not_served_are_404_problems(client: httpx.AsyncCli
 
     assert response.status_code == 404
     assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+
+
+async def test_ready_checks_the_broker_when_one_is_configured(
+    settings: Settings, db_engine: AsyncEngine, session_factory: SessionFactory, nats_test_url: str
+) -> None:
+    configured = settings.model_copy(update={"nats_url": nats_test_url})
+    app = create_app(configured, engine=db_engine, session_factory=session_factory, configure_logs=False)
+    async with app_client(app) as http:
+        response = await http.get("/health/ready")
+
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+async def test_ready_names_a_broker_that_does_not_answer(
+    settings: Settings, db_engine: AsyncEngine, session_factory: SessionFactory
+) -> None:
+    configured = settings.model_copy(update={"nats_url": "nats://127.0.0.1:1"})
+    app = create_app(configured, engine=db_engine, session_factory=session_factory, configure_logs=False)
+    async with app_client(app) as http:
+        response = await http.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "not_ready"
+    assert response.json()["checks"]["broker"] != "ok"
+    assert "broker" in response.json()["detail"]

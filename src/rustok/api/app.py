@@ -44,7 +44,7 @@ def create_app(
     settings = settings or get_settings()
     if configure_logs:
         configure_logging(settings.effective_log_format, settings.log_level)
-    registry = consumers if consumers is not None else modules.consumers()
+    registry = consumers if consumers is not None else modules.consumers(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -36,7 +36,7 @@ async def live() -> Live:
 @router.get(
     "/ready",
     response_model=Ready,
-    summary="The database (and Redis, when configured) answer",
+    summary="The database (and Redis and the broker, when configured) answer",
     responses=problem_responses(503),
 )
 async def ready(request: Request) -> Ready | Response:
@@ -44,6 +44,9 @@ async def ready(request: Request) -> Ready | Response:
     checks: dict[str, Callable[[], Awaitable[Any]]] = {"database": lambda: _ping_database(state.engine)}
     if state.redis is not None:
         checks["redis"] = state.redis.ping
+    nats_url = state.settings.nats_url
+    if nats_url is not None:
+        checks["broker"] = lambda: _ping_nats(nats_url)
     timeout = state.settings.health_timeout_seconds
     results = await asyncio.gather(*(_run(name, check, timeout) for name, check in checks.items()))
     outcome = dict(results)
@@ -62,6 +65,16 @@ async def ready(request: Request) -> Ready | Response:
 async def _ping_database(engine: Any) -> None:
     async with engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+
+
+async def _ping_nats(url: str) -> None:
+    import nats
+
+    client = await nats.connect(url, connect_timeout=1.0, max_reconnect_attempts=0, allow_reconnect=False)
+    try:
+        await client.flush(timeout=1)
+    finally:
+        await client.close()
 
 
 async def _run(name: str, check: Callable[[], Awaitable[Any]], seconds: float) -> tuple[str, str]:

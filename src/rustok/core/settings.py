@@ -42,7 +42,11 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_echo: bool = False
     redis_url: str | None = None
-    nats_url: str | None = None
+    nats_url: str | None = Field(
+        default=None, description="NATS with JetStream: every event is also published there."
+    )
+    nats_stream: str = Field(default="RUSTOK_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    nats_subject_prefix: str = Field(default="rustok.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
     jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
     default_tenant: str | None = None
     log_format: Literal["json", "console"] | None = Field(

@@ -23,6 +23,7 @@ from rustok.core.events import Catalog, Envelope, EventError
 from rustok.core.uow import UnitOfWork
 
 Handler = Callable[[Envelope[Any], UnitOfWork], Awaitable[None]]
+Closer = Callable[[], Awaitable[None]]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 
@@ -32,6 +33,8 @@ class Consumer:
     name: str
     event_types: frozenset[str]
     handler: Handler
+    # Releases what the consumer holds (a broker connection) when the relay that used it stops.
+    close: Closer | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name) or len(self.name) > 100:
@@ -83,6 +86,11 @@ class ConsumerRegistry:
 
     def __len__(self) -> int:
         return len(self._consumers)
+
+    async def close(self) -> None:
+        for item in self:
+            if item.close is not None:
+                await item.close()
 
     def check(self, catalog: Catalog) -> None:
         """Every consumed event type exists in ``catalog``."""

@@ -245,6 +245,7 @@ class Relay:
                     await listener
             if lock is not None:
                 lock.release()
+            await self.registry.close()
             if started:
                 log.info("relay_stopped", relay=self.name, handled=self.delivered)
 

@@ -34,6 +34,7 @@ from rustok.testing.clock import FrozenClock
 from rustok.testing.events import EventRecorder
 from rustok.testing.http import http_client
 from rustok.testing.services import (
+    nats_url,
     postgres_admin_url,
     reachable,
     redis_url,
@@ -242,6 +243,15 @@ def redis_test_url() -> str:
     url = redis_url()
     if not reachable(url, 6379):
         require_service("redis", url)
+    return url
+
+
+@pytest.fixture
+def nats_test_url() -> str:
+    """The NATS (JetStream) URL for broker tests (``RUSTOK_TEST_NATS_URL``); skips or fails when down."""
+    url = nats_url()
+    if not reachable(url, 4222):
+        require_service("nats", url)
     return url
 
 

@@ -1,5 +1,6 @@
-"""Tests that need a service (PostgreSQL, Redis) skip with a clear message when it is not reachable, unless
-``RUSTOK_TEST_REQUIRE_SERVICES=1`` (CI sets it), where they fail instead: CI must never pass by skipping."""
+"""Tests that need a service (PostgreSQL, Redis, NATS) skip with a clear message when it is unreachable,
+unless ``RUSTOK_TEST_REQUIRE_SERVICES=1`` (CI sets it), where they fail instead: CI must never pass by
+skipping."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 
 
 def services_required() -> bool:
@@ -24,6 +26,10 @@ def postgres_admin_url() -> str:
 
 def redis_url() -> str:
     return os.environ.get("RUSTOK_TEST_REDIS_URL") or DEFAULT_REDIS_URL
+
+
+def nats_url() -> str:
+    return os.environ.get("RUSTOK_TEST_NATS_URL") or DEFAULT_NATS_URL
 
 
 def reachable(url: str, default_port: int, timeout: float = 1.0) -> bool:

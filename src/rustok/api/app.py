@@ -27,6 +27,8 @@ from rustok.core.uow import SessionFactory
 from rustok.outbox.registry import ConsumerRegistry
 from rustok.outbox.worker import build_relay
 from rustok.outbox.writer import OutboxWriter
+from rustok.tenants.resolution import TenantResolutionMiddleware
+from rustok.tenants.service import build_tenant_cache
 
 log = get_logger("rustok.app")
 
@@ -52,6 +54,12 @@ def create_app(
         app.state.engine = engine if engine is not None else create_engine(settings)
         app.state.session_factory = session_factory or create_sessionmaker(app.state.engine)
         app.state.redis = _connect_redis(settings.redis_url) if settings.redis_url else None
+        app.state.tenant_cache = build_tenant_cache(settings, app.state.session_factory, app.state.redis)
+        stop_background = asyncio.Event()
+        background: list[asyncio.Task[None]] = []
+        if app.state.redis is not None:
+            listener = app.state.tenant_cache.listen(stop_background)
+            background.append(asyncio.create_task(listener, name="rustok-tenant-cache"))
         stop_relay = asyncio.Event()
         relay_task: asyncio.Task[None] | None = None
         if settings.should_run_relay_in_process:
@@ -76,6 +84,8 @@ def create_app(
             if relay_task is not None:
                 stop_relay.set()  # the round in progress finishes; what it did not claim stays pending
                 await relay_task
+            stop_background.set()
+            await asyncio.gather(*background)
             if app.state.redis is not None:
                 await app.state.redis.aclose()
             if own_engine:
@@ -96,6 +106,7 @@ def create_app(
     app.state.outbox = OutboxWriter()
     app.state.consumers = registry
     install_error_handlers(app)
+    app.add_middleware(TenantResolutionMiddleware)  # inside the request context: it has the request id
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(metrics.router)

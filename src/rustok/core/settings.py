@@ -57,6 +57,19 @@ class Settings(BaseSettings):
         default=None, description="Apply migrations on `rustok serve`. Default: on for SQLite, off otherwise."
     )
     health_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    tenant_cache_ttl_seconds: float = Field(default=60.0, gt=0, le=86400)
+    tenant_cache_negative_ttl_seconds: float = Field(
+        default=10.0, gt=0, le=3600, description="How long an unknown tenant is remembered as unknown."
+    )
+    tenant_cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
+    trust_proxy_headers: bool = Field(
+        default=False, description="Take the request's host from X-Forwarded-Host (behind a trusted proxy)."
+    )
+    tenant_subdomain_base: str | None = Field(
+        default=None,
+        description="Subdomain mode: with `example.com`, a request to `acme.example.com` resolves the tenant "
+        "whose slug is `acme`.",
+    )
     relay_in_process: bool | None = Field(
         default=None,
         description="Run the event relay inside `rustok serve`. Default: on for SQLite; otherwise run "
@@ -68,7 +81,9 @@ class Settings(BaseSettings):
     relay_retry_max_seconds: float = Field(default=600.0, gt=0, le=86400)
     relay_poll_seconds: float = Field(default=2.0, gt=0, le=300)
 
-    @field_validator("database_url", "redis_url", "nats_url", "default_tenant", mode="before")
+    @field_validator(
+        "database_url", "redis_url", "nats_url", "default_tenant", "tenant_subdomain_base", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

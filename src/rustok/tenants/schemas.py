@@ -1,0 +1,46 @@
+"""Tenants in and out."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from rustok.core.event_fields import Locale
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
+Domain = Annotated[
+    str,
+    StringConstraints(
+        to_lower=True,
+        max_length=253,
+        pattern=r"^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    ),
+]
+
+
+class TenantCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    slug: Slug
+    domain: Domain | None = None
+    default_locale: Locale = "en"
+    settings: dict[str, Any] = Field(default_factory=dict)
+    is_active: bool = True
+
+
+class TenantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    slug: str
+    domain: str | None
+    default_locale: str
+    settings: dict[str, Any]
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime

@@ -63,3 +63,21 @@ def test_every_route_parses_bodies_as_strict_json() -> None:
     routes = list(walk_routes(app.routes))
     assert {"/health/live", "/health/ready"} <= {route.path for route in routes}
     assert [route.path for route in routes if not isinstance(route, StrictJSONRoute)] == []
+
+
+def test_every_route_declares_its_permission_or_that_it_is_public() -> None:
+    """rbac.md: a route that declares nothing fails the build (`requires(...)` or `public()`)."""
+    from rustok.api.app import create_app
+    from rustok.core.routing import walk_routes
+    from rustok.core.security import declared_permission
+    from rustok.core.settings import Settings
+
+    app = create_app(Settings(_env_file=None), configure_logs=False)
+    routes = list(walk_routes(app.routes))
+    undeclared = [
+        f"{sorted(route.methods or ())} {route.path}"
+        for route in routes
+        if declared_permission(route) is None
+    ]
+    assert routes
+    assert undeclared == []

@@ -14,8 +14,9 @@ from starlette.responses import Response
 from rustok.core.errors import problem_response, problem_responses
 from rustok.core.logging import get_logger
 from rustok.core.routing import make_router
+from rustok.core.security import public
 
-router = make_router(prefix="/health", tags=["ops"])
+router = make_router(prefix="/health", tags=["ops"], dependencies=[public(authenticate=False)])
 log = get_logger("rustok.health")
 
 

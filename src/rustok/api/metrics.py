@@ -6,8 +6,9 @@ from fastapi import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from rustok.core.routing import make_router
+from rustok.core.security import public
 
-router = make_router(tags=["ops"])
+router = make_router(tags=["ops"], dependencies=[public(authenticate=False)])
 
 
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics")

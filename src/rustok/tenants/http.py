@@ -6,6 +6,7 @@ from fastapi import Request
 from pydantic import BaseModel
 
 from rustok.core.routing import make_router
+from rustok.core.security import public
 from rustok.tenants.cache import ResolvedTenant
 
 router = make_router(prefix="/api", tags=["tenants"])
@@ -21,7 +22,12 @@ class CurrentTenant(BaseModel):
     locales: list[str]
 
 
-@router.get("/tenant", response_model=CurrentTenant, summary="The tenant this request resolved to")
+@router.get(
+    "/tenant",
+    response_model=CurrentTenant,
+    summary="The tenant this request resolved to",
+    dependencies=[public()],
+)
 async def current_tenant(request: Request) -> CurrentTenant:
     tenant: ResolvedTenant = request.state.tenant
     return CurrentTenant(

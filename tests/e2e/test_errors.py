@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI, Query
 from pydantic import BaseModel, Field
 
-from rustok.api.deps import PageDep
+from rustok.core.deps import PageDep
 from rustok.core.errors import PROBLEM_MEDIA_TYPE, Conflict, TooManyRequests, problem_type
 from rustok.core.routing import make_router
 

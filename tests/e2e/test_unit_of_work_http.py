@@ -7,7 +7,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from rustok.api.deps import UoWDep
+from rustok.core.deps import UoWDep
 from rustok.core.errors import Conflict
 from rustok.core.uow import UnitOfWork
 

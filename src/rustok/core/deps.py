@@ -1,5 +1,6 @@
 """Dependencies every endpoint shares, as ``Annotated`` aliases: ``SettingsDep``, ``UoWDep``,
-``SessionDep``, ``PageDep``."""
+``SessionDep``, ``PageDep``, ``PlatformUoWDep``. They live in the kernel so that every module's router can
+use them (modules may not import `rustok.api`)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,21 @@ def get_session(uow: Annotated[UnitOfWork, Depends(get_uow, scope="function")]) 
     return uow.session
 
 
+async def get_platform_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    """A unit of work in the platform scope (every tenant), for platform endpoints. Only routes that require
+    a platform permission (``tenants:*``) may use it: the scope reads across tenants."""
+    uow = UnitOfWork(
+        request.app.state.session_factory,
+        TenantScope.all_tenants(),
+        write=request.method not in SAFE_METHODS,
+        events=request.app.state.outbox,
+    )
+    async with uow:
+        yield uow
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+PlatformUoWDep = Annotated[UnitOfWork, Depends(get_platform_uow, scope="function")]
 UoWDep = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 PageDep = Annotated[PageParams, Query()]

@@ -239,3 +239,37 @@ async def test_a_tenant_created_after_a_miss_is_found_once_its_event_is_delivere
     await make_relay(ConsumerRegistry([invalidate_cached_tenant])).run_until_idle()
 
     assert (await client.get("/api/tenant", headers={"X-Tenant-ID": "late"})).status_code == 200
+
+
+# ------------------------------------------------------------------------------------------------ routes
+
+
+async def test_anyone_lists_the_current_tenants_locales(client: httpx.AsyncClient, make_uow: MakeUoW) -> None:
+    await new_tenant(make_uow, "acme", default_locale="de")
+
+    response = await client.get("/api/tenant/locales", headers={"X-Tenant-ID": "acme"})
+
+    assert response.status_code == 200
+    assert response.json() == [{"locale": "de", "name": None, "is_default": True, "fallback_locale": None}]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PATCH", "/api/tenant"),
+        ("POST", "/api/tenant/locales"),
+        ("DELETE", "/api/tenant/locales/de"),
+        ("GET", "/api/admin/tenants"),
+        ("POST", "/api/admin/tenants"),
+        ("GET", f"/api/admin/tenants/{uuid.UUID(int=1)}"),
+    ],
+)
+async def test_changing_tenants_needs_credentials(
+    client: httpx.AsyncClient, make_uow: MakeUoW, method: str, path: str
+) -> None:
+    await new_tenant(make_uow, "acme")
+
+    response = await client.request(method, path, headers={"X-Tenant-ID": "acme"}, json={})
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"

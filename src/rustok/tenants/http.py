@@ -1,15 +1,32 @@
-"""The tenants module's routes."""
+"""The tenants module's routes: the current tenant and its locales, and the platform's tenant API."""
 
 from __future__ import annotations
 
-from fastapi import Request
+import uuid
+from typing import Annotated
+
+from fastapi import Path, Request, Response, status
 from pydantic import BaseModel
 
+from rustok.core.deps import PageDep, PlatformUoWDep, UoWDep
+from rustok.core.errors import problem_responses
+from rustok.core.pagination import Page
 from rustok.core.routing import make_router
-from rustok.core.security import public
-from rustok.tenants.cache import ResolvedTenant
+from rustok.core.security import public, requires
+from rustok.core.uow import UnitOfWork
+from rustok.tenants import service
+from rustok.tenants.cache import ResolvedTenant, TenantCache
+from rustok.tenants.schemas import (
+    CurrentTenantUpdate,
+    LocaleIn,
+    LocaleOut,
+    TenantCreate,
+    TenantOut,
+    TenantUpdate,
+)
 
 router = make_router(prefix="/api", tags=["tenants"])
+LocaleParam = Annotated[str, Path(max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
 
 
 class CurrentTenant(BaseModel):
@@ -22,6 +39,22 @@ class CurrentTenant(BaseModel):
     locales: list[str]
 
 
+def _forget_after_commit(request: Request, uow: UnitOfWork, tenant_id: uuid.UUID) -> None:
+    """Drop the tenant from this process's cache (and Redis) as soon as the change is committed; the
+    ``tenant.*`` event does the same for every other process when the relay delivers it."""
+    cache: TenantCache = request.app.state.tenant_cache
+
+    async def forget(_: UnitOfWork) -> None:
+        await cache.invalidate(tenant_id)
+
+    uow.after_commit(forget)
+
+
+def _current(request: Request) -> ResolvedTenant:
+    tenant: ResolvedTenant = request.state.tenant
+    return tenant
+
+
 @router.get(
     "/tenant",
     response_model=CurrentTenant,
@@ -29,7 +62,7 @@ class CurrentTenant(BaseModel):
     dependencies=[public()],
 )
 async def current_tenant(request: Request) -> CurrentTenant:
-    tenant: ResolvedTenant = request.state.tenant
+    tenant = _current(request)
     return CurrentTenant(
         id=str(tenant.id),
         name=tenant.name,
@@ -37,3 +70,126 @@ async def current_tenant(request: Request) -> CurrentTenant:
         default_locale=tenant.default_locale,
         locales=list(tenant.locales),
     )
+
+
+@router.patch(
+    "/tenant",
+    response_model=TenantOut,
+    summary="Change the current tenant's name or settings",
+    responses=problem_responses(401, 403, 409, 422),
+    dependencies=[requires("settings:update")],
+)
+async def update_current_tenant(request: Request, body: CurrentTenantUpdate, uow: UoWDep) -> TenantOut:
+    tenant_id = _current(request).id
+    tenant = await service.update_current_tenant(uow, tenant_id, body)
+    _forget_after_commit(request, uow, tenant_id)
+    return TenantOut.model_validate(tenant)
+
+
+@router.get(
+    "/tenant/locales",
+    response_model=list[LocaleOut],
+    summary="The locales the current tenant has enabled, the default first",
+    dependencies=[public()],
+)
+async def list_locales(uow: UoWDep) -> list[LocaleOut]:
+    return [LocaleOut.model_validate(row) for row in await service.list_locales(uow)]
+
+
+@router.post(
+    "/tenant/locales",
+    response_model=LocaleOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Enable a locale (optionally as the default)",
+    responses=problem_responses(401, 403, 422),
+    dependencies=[requires("settings:update")],
+)
+async def enable_locale(request: Request, body: LocaleIn, uow: UoWDep) -> LocaleOut:
+    tenant_id = _current(request).id
+    row = await service.enable_locale(uow, tenant_id, body)
+    _forget_after_commit(request, uow, tenant_id)
+    return LocaleOut.model_validate(row)
+
+
+@router.delete(
+    "/tenant/locales/{locale}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Disable a locale (not the default one)",
+    responses=problem_responses(401, 403, 404, 409),
+    dependencies=[requires("settings:update")],
+)
+async def disable_locale(request: Request, locale: LocaleParam, uow: UoWDep) -> Response:
+    tenant_id = _current(request).id
+    await service.disable_locale(uow, tenant_id, locale)
+    _forget_after_commit(request, uow, tenant_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ------------------------------------------------------------------------------------------- platform
+
+
+@router.post(
+    "/admin/tenants",
+    response_model=TenantOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a tenant (platform)",
+    responses=problem_responses(401, 403, 409, 422),
+    dependencies=[requires("tenants:create")],
+)
+async def create_tenant(request: Request, body: TenantCreate, uow: PlatformUoWDep) -> TenantOut:
+    tenant = await service.create_tenant(uow, body)
+    _forget_after_commit(request, uow, tenant.id)  # it may be cached as unknown under its slug or domain
+    return TenantOut.model_validate(tenant)
+
+
+@router.get(
+    "/admin/tenants",
+    response_model=Page[TenantOut],
+    summary="Every tenant (platform)",
+    responses=problem_responses(400, 401, 403),
+    dependencies=[requires("tenants:list")],
+)
+async def list_tenants(page: PageDep, uow: PlatformUoWDep) -> Page[TenantOut]:
+    found = await service.list_tenants(uow, page)
+    return Page(items=[TenantOut.model_validate(t) for t in found.items], next_cursor=found.next_cursor)
+
+
+@router.get(
+    "/admin/tenants/{tenant_id}",
+    response_model=TenantOut,
+    summary="One tenant (platform)",
+    responses=problem_responses(401, 403, 404),
+    dependencies=[requires("tenants:read")],
+)
+async def get_tenant(tenant_id: uuid.UUID, uow: PlatformUoWDep) -> TenantOut:
+    return TenantOut.model_validate(await service.get_tenant(uow, tenant_id))
+
+
+@router.patch(
+    "/admin/tenants/{tenant_id}",
+    response_model=TenantOut,
+    summary="Change a tenant (platform)",
+    responses=problem_responses(401, 403, 404, 409, 422),
+    dependencies=[requires("tenants:update")],
+)
+async def update_tenant(
+    request: Request, tenant_id: uuid.UUID, body: TenantUpdate, uow: PlatformUoWDep
+) -> TenantOut:
+    tenant = await service.update_tenant(uow, tenant_id, body)
+    _forget_after_commit(request, uow, tenant_id)
+    return TenantOut.model_validate(tenant)
+
+
+@router.delete(
+    "/admin/tenants/{tenant_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    summary="Delete a tenant and everything it holds (platform)",
+    responses=problem_responses(401, 403, 404),
+    dependencies=[requires("tenants:delete")],
+)
+async def delete_tenant(request: Request, tenant_id: uuid.UUID, uow: PlatformUoWDep) -> Response:
+    await service.delete_tenant(uow, tenant_id)
+    _forget_after_commit(request, uow, tenant_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

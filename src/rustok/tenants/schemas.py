@@ -44,3 +44,42 @@ class TenantOut(BaseModel):
     is_active: bool
     created_at: datetime
     updated_at: datetime
+
+
+class TenantUpdate(BaseModel):
+    """A platform operator's change to a tenant; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    slug: Slug | None = None
+    domain: Domain | None = None
+    default_locale: Locale | None = None
+    settings: dict[str, Any] | None = None
+    is_active: bool | None = None
+
+
+class CurrentTenantUpdate(BaseModel):
+    """What a tenant's admin may change of its own tenant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    settings: dict[str, Any] | None = None
+
+
+class LocaleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    locale: Locale
+    name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    is_default: bool = False
+
+
+class LocaleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    locale: str
+    name: str | None
+    is_default: bool
+    fallback_locale: str | None

@@ -2,37 +2,51 @@
 
 from __future__ import annotations
 
+import uuid
 import weakref
 from typing import Any
 
 from sqlalchemy import select
 
-from rustok.core.errors import Conflict
+from rustok.core.errors import Conflict, NotFound
+from rustok.core.pagination import PageParams, Slice, paginate
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope, TenantScopeError
 from rustok.core.uow import SessionFactory, UnitOfWork
 from rustok.tenants.cache import ResolvedTenant, TenantCache, TenantKey
-from rustok.tenants.events import LocaleEnabled, TenantCreated
+from rustok.tenants.events import LocaleDisabled, LocaleEnabled, TenantCreated, TenantUpdated
 from rustok.tenants.models import Tenant, TenantLocale
 from rustok.tenants.repository import TenantRepository
-from rustok.tenants.schemas import TenantCreate
+from rustok.tenants.schemas import CurrentTenantUpdate, LocaleIn, TenantCreate, TenantUpdate
 
 # The caches of this process, which the invalidating consumer reaches (tests may have several).
 LIVE_CACHES: weakref.WeakSet[TenantCache] = weakref.WeakSet()
 
 
+def _platform(uow: UnitOfWork) -> None:
+    if uow.scope is None or not uow.scope.platform:
+        raise TenantScopeError("managing tenants is platform work (an all-tenants unit of work)")
+
+
+async def _refuse_taken(
+    uow: UnitOfWork, slug: str | None, domain: str | None, but: uuid.UUID | None = None
+) -> None:
+    session = uow.session
+    if slug is not None:
+        taken = await session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+        if taken is not None and taken != but:
+            raise Conflict(f"A tenant with slug {slug!r} exists.", code="tenant_slug_conflict")
+    if domain is not None:
+        taken = await session.scalar(select(Tenant.id).where(Tenant.domain == domain))
+        if taken is not None and taken != but:
+            raise Conflict(f"A tenant with domain {domain!r} exists.", code="tenant_domain_conflict")
+
+
 async def create_tenant(uow: UnitOfWork, data: TenantCreate) -> Tenant:
     """A new tenant with its default locale enabled; platform work (an all-tenants unit of work)."""
-    if uow.scope is None or not uow.scope.platform:
-        raise TenantScopeError("creating a tenant is platform work")
+    _platform(uow)
     session = uow.session
-    taken = await session.scalar(select(Tenant.id).where(Tenant.slug == data.slug))
-    if taken is not None:
-        raise Conflict(f"A tenant with slug {data.slug!r} exists.", code="tenant_slug_conflict")
-    if data.domain is not None:
-        taken = await session.scalar(select(Tenant.id).where(Tenant.domain == data.domain))
-        if taken is not None:
-            raise Conflict(f"A tenant with domain {data.domain!r} exists.", code="tenant_domain_conflict")
+    await _refuse_taken(uow, data.slug, data.domain)
     tenant = Tenant(
         name=data.name,
         slug=data.slug,
@@ -66,3 +80,118 @@ def build_tenant_cache(settings: Settings, session_factory: SessionFactory, redi
     )
     LIVE_CACHES.add(cache)
     return cache
+
+
+async def get_tenant(uow: UnitOfWork, tenant_id: uuid.UUID) -> Tenant:
+    tenant = await uow.session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound(f"No tenant with id {tenant_id}.")
+    return tenant
+
+
+async def list_tenants(uow: UnitOfWork, params: PageParams) -> Slice[Tenant]:
+    _platform(uow)
+    return await paginate(uow.session, select(Tenant), key=(Tenant.id,), params=params)
+
+
+async def update_tenant(uow: UnitOfWork, tenant_id: uuid.UUID, data: TenantUpdate) -> Tenant:
+    """Platform work. A new default locale is enabled as well."""
+    _platform(uow)
+    tenant = await get_tenant(uow, tenant_id)
+    changes = data.model_dump(exclude_unset=True)
+    for required in ("name", "slug", "default_locale", "settings", "is_active"):
+        if required in changes and changes[required] is None:
+            raise Conflict(f"{required} cannot be removed.", code="invalid_change")
+    await _refuse_taken(uow, changes.get("slug"), changes.get("domain"), but=tenant.id)
+    for name, value in changes.items():
+        setattr(tenant, name, value)
+    if data.default_locale is not None:
+        await _enable(uow, tenant, LocaleIn(locale=data.default_locale, is_default=True))
+    await uow.session.flush()
+    uow.record(TenantUpdated(tenant_id=tenant.id), tenant_id=tenant.id)
+    return tenant
+
+
+async def delete_tenant(uow: UnitOfWork, tenant_id: uuid.UUID) -> None:
+    """Platform work: the tenant and, by cascade, its locales, modules and users go. Announced as
+    ``tenant.updated`` (the catalog has no deletion of a tenant), which drops it from every cache."""
+    _platform(uow)
+    tenant = await get_tenant(uow, tenant_id)
+    await uow.session.delete(tenant)
+    await uow.session.flush()
+    uow.record(TenantUpdated(tenant_id=tenant_id), tenant_id=tenant_id)
+
+
+async def update_current_tenant(uow: UnitOfWork, tenant_id: uuid.UUID, data: CurrentTenantUpdate) -> Tenant:
+    tenant = await get_tenant(uow, tenant_id)
+    changes = data.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None:
+            raise Conflict(f"{name} cannot be removed.", code="invalid_change")
+        setattr(tenant, name, value)
+    await uow.session.flush()
+    uow.record(TenantUpdated(tenant_id=tenant.id), tenant_id=tenant.id)
+    return tenant
+
+
+async def list_locales(uow: UnitOfWork) -> list[TenantLocale]:
+    rows = await uow.session.scalars(
+        select(TenantLocale).where(TenantLocale.is_enabled.is_(True)).order_by(TenantLocale.locale)
+    )
+    return sorted(rows, key=lambda row: (not row.is_default, row.locale))
+
+
+async def enable_locale(uow: UnitOfWork, tenant_id: uuid.UUID, data: LocaleIn) -> TenantLocale:
+    tenant = await get_tenant(uow, tenant_id)
+    locale = await _enable(uow, tenant, data)
+    await uow.session.flush()
+    return locale
+
+
+async def _enable(uow: UnitOfWork, tenant: Tenant, data: LocaleIn) -> TenantLocale:
+    session = uow.session
+    row = await session.scalar(
+        select(TenantLocale).where(TenantLocale.tenant_id == tenant.id, TenantLocale.locale == data.locale)
+    )
+    newly = row is None or not row.is_enabled
+    if row is None:
+        row = TenantLocale(tenant_id=tenant.id, locale=data.locale)
+        session.add(row)
+    row.is_enabled = True
+    if data.name is not None:
+        row.name = data.name
+    if data.is_default:
+        others = await session.scalars(
+            select(TenantLocale).where(TenantLocale.tenant_id == tenant.id, TenantLocale.is_default.is_(True))
+        )
+        for other in others:
+            if other is not row:
+                other.is_default = False
+        row.is_default = True
+        if tenant.default_locale != data.locale:
+            tenant.default_locale = data.locale
+            uow.record(TenantUpdated(tenant_id=tenant.id), tenant_id=tenant.id)
+    if newly:
+        uow.record(LocaleEnabled(locale=data.locale), tenant_id=tenant.id)
+    return row
+
+
+async def disable_locale(uow: UnitOfWork, tenant_id: uuid.UUID, locale: str) -> None:
+    """The default locale cannot be disabled (409 ``default_locale``): make another one the default first."""
+    tenant = await get_tenant(uow, tenant_id)
+    row = await uow.session.scalar(
+        select(TenantLocale).where(
+            TenantLocale.tenant_id == tenant.id,
+            TenantLocale.locale == locale,
+            TenantLocale.is_enabled.is_(True),
+        )
+    )
+    if row is None:
+        raise NotFound(f"The locale {locale!r} is not enabled.", code="locale_not_enabled")
+    if row.is_default or tenant.default_locale == locale:
+        raise Conflict(
+            f"{locale!r} is the default locale; make another one the default first.", code="default_locale"
+        )
+    row.is_enabled = False
+    await uow.session.flush()
+    uow.record(LocaleDisabled(locale=locale), tenant_id=tenant.id)

@@ -165,7 +165,10 @@ class TenantCache:
         if self._redis is None:
             return
         while not stop.is_set():
-            pubsub = self._redis.pubsub()
+            # A connection of its own with no read timeout: the shared client's short socket timeout is
+            # for commands, and a busy event loop would otherwise drop the subscription (and its messages).
+            subscriber = _without_read_timeout(self._redis)
+            pubsub = subscriber.pubsub()
             try:
                 await pubsub.subscribe(CHANNEL)
                 if ready is not None:
@@ -180,6 +183,7 @@ class TenantCache:
             finally:
                 try:
                     await pubsub.aclose()
+                    await subscriber.aclose(close_connection_pool=True)
                 except Exception as exc:
                     log.debug("tenant_cache_pubsub_close_failed", error=repr(exc))
 
@@ -236,6 +240,14 @@ class TenantCache:
                 await pipe.execute()
         except Exception as exc:
             log.warning("tenant_cache_redis_failed", operation="set", error=repr(exc))
+
+
+def _without_read_timeout(redis: Any) -> Any:
+    """A client on the same server and settings as ``redis``, whose reads wait as long as they must (and
+    whose connecting is allowed the time a busy event loop may take)."""
+    pool = redis.connection_pool
+    kwargs = {**pool.connection_kwargs, "socket_timeout": None, "socket_connect_timeout": 10.0}
+    return type(redis)(connection_pool=type(pool)(connection_class=pool.connection_class, **kwargs))
 
 
 def _text(value: Any) -> str:

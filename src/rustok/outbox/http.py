@@ -1,0 +1,99 @@
+"""Operators' view of the outbox: ``/api/admin/events``. An admin (or a manager, read-only) sees the events
+of its own tenant; a super_admin sees every tenant's (the platform scope)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from rustok.core.deps import PageDep
+from rustok.core.errors import problem_responses
+from rustok.core.pagination import Page
+from rustok.core.permissions import Role
+from rustok.core.routing import make_router
+from rustok.core.security import Principal, requires
+from rustok.core.tenancy import TenantScope
+from rustok.core.uow import UnitOfWork
+from rustok.outbox import service
+from rustok.outbox.models import EventStatus
+from rustok.outbox.schemas import EventOut, EventStats
+
+router = make_router(prefix="/api/admin/events", tags=["events"])
+
+
+def _scope(request: Request, principal: Principal) -> TenantScope:
+    if principal.role is Role.SUPER_ADMIN:
+        return TenantScope.all_tenants()
+    scope = request.state.tenant_scope
+    assert isinstance(scope, TenantScope)
+    return scope
+
+
+async def _reader(
+    request: Request, principal: Annotated[Principal, requires("events:list")]
+) -> AsyncIterator[UnitOfWork]:
+    uow = UnitOfWork(request.app.state.session_factory, _scope(request, principal), write=False)
+    async with uow:
+        yield uow
+
+
+async def _stats_reader(
+    request: Request, principal: Annotated[Principal, requires("events:read")]
+) -> AsyncIterator[UnitOfWork]:
+    uow = UnitOfWork(request.app.state.session_factory, _scope(request, principal), write=False)
+    async with uow:
+        yield uow
+
+
+async def _retrier(
+    request: Request, principal: Annotated[Principal, requires("events:update")]
+) -> AsyncIterator[UnitOfWork]:
+    uow = UnitOfWork(
+        request.app.state.session_factory,
+        _scope(request, principal),
+        events=request.app.state.outbox,
+    )
+    async with uow:
+        yield uow
+
+
+@router.get(
+    "",
+    response_model=Page[EventOut],
+    summary="Events of the outbox, newest first",
+    responses=problem_responses(400, 401, 403),
+)
+async def list_events(
+    page: PageDep,
+    uow: Annotated[UnitOfWork, Depends(_reader, scope="function")],
+    status: Annotated[EventStatus | None, Query()] = None,
+    event_type: Annotated[str | None, Query(max_length=100)] = None,
+) -> Page[EventOut]:
+    return await service.list_events(uow, page, status=status, event_type=event_type)
+
+
+@router.get(
+    "/stats",
+    response_model=EventStats,
+    summary="Pending and failed counts, the oldest pending event's age, each consumer's lag",
+    responses=problem_responses(401, 403),
+)
+async def event_stats(
+    request: Request, uow: Annotated[UnitOfWork, Depends(_stats_reader, scope="function")]
+) -> EventStats:
+    return await service.event_stats(uow, request.app.state.consumers)
+
+
+@router.post(
+    "/{event_id}/retry",
+    response_model=EventOut,
+    summary="Give a failed event a fresh set of attempts, due now",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def retry_event(
+    event_id: uuid.UUID, uow: Annotated[UnitOfWork, Depends(_retrier, scope="function")]
+) -> EventOut:
+    return await service.retry_event(uow, event_id)

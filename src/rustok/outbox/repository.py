@@ -73,10 +73,16 @@ class EventRepository:
     async def lag(self, consumer: str, event_types: Sequence[str]) -> int:
         """Events of ``event_types`` not dispatched yet that ``consumer`` has not applied."""
         applied = exists().where(ProcessedEvent.consumer == consumer, ProcessedEvent.event_id == SysEvent.id)
-        statement = select(func.count(SysEvent.position)).where(
-            SysEvent.status != EventStatus.DISPATCHED,
-            SysEvent.event_type.in_(event_types),
-            ~applied,
+        # The EXISTS reads only sys_processed_events (not tenant data), correlated to the outer row, which the
+        # session scopes: the tenant criteria the session adds to sys_events cover the whole statement.
+        statement = (
+            select(func.count(SysEvent.position))
+            .where(
+                SysEvent.status != EventStatus.DISPATCHED,
+                SysEvent.event_type.in_(event_types),
+                ~applied,
+            )
+            .execution_options(tenant_criteria="explicit")
         )
         return int((await self.session.execute(statement)).scalar_one())
 

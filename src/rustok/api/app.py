@@ -29,6 +29,7 @@ from rustok.outbox.worker import build_relay
 from rustok.outbox.writer import OutboxWriter
 from rustok.tenants.resolution import TenantResolutionMiddleware
 from rustok.tenants.service import build_tenant_cache
+from rustok.users.auth import authenticate as authenticate_user
 
 log = get_logger("rustok.app")
 
@@ -104,6 +105,7 @@ def create_app(
     app.router.route_class = StrictJSONRoute
     app.state.settings = settings
     app.state.outbox = OutboxWriter()
+    app.state.authenticator = authenticate_user
     app.state.consumers = registry
     install_error_handlers(app)
     app.add_middleware(TenantResolutionMiddleware)  # inside the request context: it has the request id

@@ -22,7 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
@@ -190,6 +190,17 @@ def event_origin(**changes: Any) -> Iterator[EventOrigin]:
         yield origin
     finally:
         _origin.reset(token)
+
+
+def set_actor(actor_id: uuid.UUID | None) -> Token[EventOrigin | None]:
+    """Name who acts for the rest of the current context: the authenticated caller of a request, set by
+    the authenticator, which runs in a dependency and so cannot wrap the endpoint in `event_origin`.
+    Returns a token for `reset_origin`."""
+    return _origin.set(replace(current_origin(), actor_id=actor_id))
+
+
+def reset_origin(token: Token[EventOrigin | None]) -> None:
+    _origin.reset(token)
 
 
 @contextmanager

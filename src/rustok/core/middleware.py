@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rustok.core.context import request_id_var, tenant_id_var
 from rustok.core.errors import problem_response
+from rustok.core.events import event_origin
 from rustok.core.ids import new_id
 from rustok.core.logging import get_logger
 
@@ -50,7 +51,9 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            # A clean event origin per request: the actor the authenticator names ends with the request.
+            with event_origin(actor_id=None, correlation_id=None, causation_id=None, trace_id=None):
+                await self.app(scope, receive, send_with_id)
         except Exception:
             log.exception("unhandled_error", method=scope["method"], path=scope["path"])
             if response_started:

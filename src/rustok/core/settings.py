@@ -48,6 +48,23 @@ class Settings(BaseSettings):
     nats_stream: str = Field(default="RUSTOK_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     nats_subject_prefix: str = Field(default="rustok.events", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
     jwt_secret: SecretStr = SecretStr(DEFAULT_JWT_SECRET)
+    access_token_ttl_seconds: int = Field(
+        default=900, ge=30, le=86400, description="Lifetime of an access token (a JWT)."
+    )
+    refresh_token_ttl_seconds: int = Field(
+        default=30 * 86400,
+        ge=60,
+        le=366 * 86400,
+        description="Lifetime of a refresh token, and so of an idle session.",
+    )
+    jwt_issuer: str = Field(default="rustok", min_length=1, description="The `iss` of access tokens.")
+    jwt_audience: str = Field(default="rustok-api", min_length=1, description="The `aud` of access tokens.")
+    password_hash_time_cost: int = Field(
+        default=3, ge=1, le=20, description="Argon2id iterations; passwords hashed with others are rehashed."
+    )
+    password_hash_memory_cost: int = Field(
+        default=65536, ge=32, le=4 * 1024 * 1024, description="Argon2id memory in KiB (default: 64 MiB)."
+    )
     default_tenant: str | None = None
     log_format: Literal["json", "console"] | None = Field(
         default=None, description="Default: console in development, json otherwise."

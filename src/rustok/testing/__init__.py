@@ -2,6 +2,7 @@
 fixtures for settings, a migrated database per run on each backend, a session that rolls back per test,
 an HTTP client on the app, and id and time helpers. See docs/testing.md."""
 
+from rustok.testing.auth import SignedInUser, login_as, new_tenant, sign_in_as
 from rustok.testing.backends import only_on
 from rustok.testing.clock import FrozenClock
 from rustok.testing.events import EventRecorder, RecordedEvents, pending_count, settle
@@ -13,12 +14,16 @@ __all__ = [
     "EventRecorder",
     "FrozenClock",
     "RecordedEvents",
+    "SignedInUser",
     "app_client",
     "http_client",
     "id_at",
+    "login_as",
+    "new_tenant",
     "only_on",
     "pending_count",
     "require_service",
     "services_required",
     "settle",
+    "sign_in_as",
 ]

@@ -210,6 +210,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         jwt_secret=TEST_JWT_SECRET,
+        password_hash_time_cost=1,  # cheap hashes: tests sign in often
+        password_hash_memory_cost=64,
         log_format="console",
         relay_in_process=False,  # tests run relays themselves (make_relay), when they want one
     )

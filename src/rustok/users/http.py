@@ -1,0 +1,231 @@
+"""The users module's routes: sign-up, sign-in and sessions (``/api/auth``), and the staff's management of the
+tenant's users (``/api/users``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Query, Request, Response
+
+from rustok.core.deps import PageDep, SettingsDep, UoWDep
+from rustok.core.errors import problem_response, problem_responses
+from rustok.core.pagination import Page
+from rustok.core.permissions import Role
+from rustok.core.routing import make_router
+from rustok.core.security import Principal, public, requires
+from rustok.users import service
+from rustok.users.auth import Authenticated, RequestTenant
+from rustok.users.models import UserStatus
+from rustok.users.schemas import (
+    AuthOut,
+    ChangePasswordIn,
+    LoginIn,
+    RefreshIn,
+    RegisterIn,
+    SessionOut,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+
+router = make_router(prefix="/api", tags=["users"])
+
+
+def _client(request: Request) -> service.ClientInfo:
+    return service.ClientInfo(
+        user_agent=request.headers.get("user-agent"),
+        ip=request.client.host if request.client else None,
+    )
+
+
+def _auth_out(signed_in: service.SignedIn) -> AuthOut:
+    return AuthOut(
+        user=UserOut.model_validate(signed_in.user),
+        access_token=signed_in.access_token,
+        refresh_token=signed_in.refresh_token,
+        expires_in=signed_in.expires_in,
+    )
+
+
+def _registration_open(tenant: RequestTenant) -> bool:
+    settings = tenant.settings
+    return settings.get("registration") != "closed" and settings.get("registration_open", True) is not False
+
+
+# ---------------------------------------------------------------------------------------------------- auth
+
+
+@router.post(
+    "/auth/register",
+    status_code=201,
+    response_model=AuthOut,
+    summary="Sign up as a customer of this tenant",
+    dependencies=[public()],
+    responses=problem_responses(403, 409, 422),
+)
+async def register(body: RegisterIn, request: Request, uow: UoWDep, settings: SettingsDep) -> AuthOut:
+    tenant: RequestTenant = request.state.tenant
+    signed_in = await service.register(
+        uow, settings, body, open_=_registration_open(tenant), client=_client(request)
+    )
+    return _auth_out(signed_in)
+
+
+@router.post(
+    "/auth/login",
+    response_model=AuthOut,
+    summary="Sign in with email and password",
+    dependencies=[public()],
+    responses=problem_responses(401, 422),
+)
+async def login(body: LoginIn, request: Request, uow: UoWDep, settings: SettingsDep) -> AuthOut:
+    return _auth_out(await service.login(uow, settings, body, client=_client(request)))
+
+
+@router.post(
+    "/auth/refresh",
+    response_model=AuthOut,
+    summary="Trade a refresh token for a new token pair",
+    dependencies=[public()],
+    responses=problem_responses(401, 422),
+)
+async def refresh(body: RefreshIn, request: Request, uow: UoWDep, settings: SettingsDep) -> Any:
+    try:
+        return _auth_out(await service.refresh(uow, settings, body.refresh_token))
+    except service.RefreshTokenReused as exc:
+        # Answered, not raised: raising would roll back the revocation of the session.
+        return problem_response(
+            exc.status, code=exc.problem_code, detail=exc.detail, instance=request.url.path
+        )
+
+
+@router.post(
+    "/auth/logout", status_code=204, summary="Revoke the current session", responses=problem_responses(401)
+)
+async def logout(principal: Authenticated, uow: UoWDep) -> Response:
+    await service.logout(uow, principal)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/auth/me", response_model=UserOut, summary="The signed-in user", responses=problem_responses(401)
+)
+async def me(principal: Authenticated, uow: UoWDep) -> UserOut:
+    return UserOut.model_validate(await service.me(uow, principal))
+
+
+@router.post(
+    "/auth/change-password",
+    status_code=204,
+    summary="Change the password; the other sessions are revoked",
+    responses=problem_responses(401, 403, 422),
+)
+async def change_password(
+    body: ChangePasswordIn, principal: Authenticated, uow: UoWDep, settings: SettingsDep
+) -> Response:
+    await service.change_password(uow, settings, principal, body)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/auth/sessions",
+    response_model=Page[SessionOut],
+    summary="The signed-in user's live sessions",
+    responses=problem_responses(401),
+)
+async def sessions(principal: Authenticated, uow: UoWDep, page: PageDep) -> Page[SessionOut]:
+    found = await service.list_sessions(uow, principal, page)
+    items = [
+        SessionOut.model_validate(s).model_copy(update={"current": s.id == principal.session_id})
+        for s in found.items
+    ]
+    return Page(items=items, next_cursor=found.next_cursor)
+
+
+@router.post(
+    "/auth/sessions/revoke-all",
+    status_code=204,
+    summary="Revoke every session of the signed-in user, this one included",
+    responses=problem_responses(401),
+)
+async def revoke_all_sessions(principal: Authenticated, uow: UoWDep) -> Response:
+    await service.revoke_all_sessions(uow, principal)
+    return Response(status_code=204)
+
+
+# --------------------------------------------------------------------------------------------------- staff
+
+
+@router.get(
+    "/users",
+    response_model=Page[UserOut],
+    summary="The tenant's users",
+    responses=problem_responses(401, 403),
+)
+async def list_users(
+    _: Annotated[Principal, requires("users:list")],
+    uow: UoWDep,
+    page: PageDep,
+    role: Annotated[Role | None, Query()] = None,
+    status: Annotated[UserStatus | None, Query()] = None,
+) -> Page[UserOut]:
+    found = await service.list_users(uow, page, role=role, status=status)
+    return Page(items=[UserOut.model_validate(u) for u in found.items], next_cursor=found.next_cursor)
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=UserOut,
+    summary="Create a user of the tenant",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_user(
+    body: UserCreate,
+    principal: Annotated[Principal, requires("users:create")],
+    uow: UoWDep,
+    settings: SettingsDep,
+) -> UserOut:
+    return UserOut.model_validate(await service.create_staff_user(uow, settings, principal, body))
+
+
+@router.get(
+    "/users/{user_id}",
+    response_model=UserOut,
+    summary="One user of the tenant",
+    responses=problem_responses(401, 403, 404),
+)
+async def get_user(
+    user_id: uuid.UUID, _: Annotated[Principal, requires("users:read")], uow: UoWDep
+) -> UserOut:
+    return UserOut.model_validate(await service.get_user(uow, user_id))
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserOut,
+    summary="Change a user of the tenant",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def update_user(
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    principal: Annotated[Principal, requires("users:update")],
+    uow: UoWDep,
+    settings: SettingsDep,
+) -> UserOut:
+    return UserOut.model_validate(await service.update_user(uow, settings, principal, user_id, body))
+
+
+@router.delete(
+    "/users/{user_id}",
+    status_code=204,
+    summary="Delete a user of the tenant",
+    responses=problem_responses(401, 403, 404),
+)
+async def delete_user(
+    user_id: uuid.UUID, principal: Annotated[Principal, requires("users:delete")], uow: UoWDep
+) -> Response:
+    await service.delete_user(uow, principal, user_id)
+    return Response(status_code=204)

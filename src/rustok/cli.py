@@ -6,7 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -268,6 +268,110 @@ def events_schema() -> None:
 
     modules.load_events()
     _print({"event_types": CATALOG.json_schemas()})
+
+
+# ------------------------------------------------------------------------------------------------- users
+
+user_app = typer.Typer(help="Users of a tenant.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("create")
+def user_create(
+    tenant: Annotated[str, typer.Option(help="The tenant: its slug (or id).")],
+    email: Annotated[str, typer.Option(help="The user's email (unique in the tenant).")],
+    password: Annotated[str, typer.Option(help="8 to 256 characters.")],
+    role: Annotated[str, typer.Option(help="super_admin, admin, manager or customer.")],
+    name: Annotated[str | None, typer.Option(help="The user's display name.")] = None,
+) -> None:
+    """Create a user of a tenant and print it as JSON."""
+    from rustok.core.errors import NotFound
+    from rustok.core.ids import parse_id
+    from rustok.core.permissions import Role
+    from rustok.tenants.repository import TenantRepository
+    from rustok.users.schemas import UserCreate, UserOut
+    from rustok.users.service import create_user
+
+    if role not in {r.value for r in Role}:
+        typer.echo(
+            f"rustok: --role must be one of {', '.join(r.value for r in Role)}, not {role!r}", err=True
+        )
+        raise typer.Exit(code=2)
+    try:
+        data = UserCreate(email=email, password=password, name=name, role=Role(role))
+    except ValidationError as exc:
+        _refuse_options(exc)
+
+    async def work(settings: Settings, uow: UnitOfWork) -> BaseModel:
+        tenant_id = parse_id(tenant.strip())
+        repository = TenantRepository(uow.session)
+        if tenant_id is not None:
+            found = await repository.find(("id", str(tenant_id)))
+        else:
+            found = await repository.find(("slug", tenant.strip().lower()))
+        if found is None:
+            raise NotFound(f"no tenant {tenant!r}")
+        return UserOut.model_validate(await create_user(uow, found.id, data, settings=settings))
+
+    _print(_run(work, write=True))
+
+
+def _refuse_options(exc: ValidationError, rename: dict[str, str] | None = None) -> NoReturn:
+    """Report invalid option values, one line each, and exit 2."""
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        where = "--" + (rename or {}).get(field, field).replace("_", "-")
+        typer.echo(f"rustok: {where}: {error['msg'].removeprefix('Value error, ')}", err=True)
+    raise typer.Exit(code=2)
+
+
+# ------------------------------------------------------------------------------------------------ tenants
+
+tenant_app = typer.Typer(help="Tenants of the platform.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+
+
+@tenant_app.command("create")
+def tenant_create(
+    name: Annotated[str, typer.Option(help="The tenant's name.")],
+    slug: Annotated[str, typer.Option(help="Its slug: lower-case letters, digits and dashes.")],
+    domain: Annotated[str | None, typer.Option(help="A host name that resolves to it.")] = None,
+    locale: Annotated[str, typer.Option(help="Its default locale.")] = "en",
+    admin_email: Annotated[str | None, typer.Option(help="Create its first admin with this email.")] = None,
+    admin_password: Annotated[str | None, typer.Option(help="The first admin's password.")] = None,
+) -> None:
+    """Create a tenant (and its first admin) and print {"tenant": ..., "admin": ...} as JSON."""
+    from rustok.core.permissions import Role
+    from rustok.tenants.schemas import TenantCreate, TenantOut
+    from rustok.tenants.service import create_tenant
+    from rustok.users.schemas import UserCreate, UserOut
+    from rustok.users.service import create_user
+
+    if (admin_email is None) != (admin_password is None):
+        typer.echo("rustok: give both --admin-email and --admin-password, or neither", err=True)
+        raise typer.Exit(code=2)
+    try:
+        tenant_data = TenantCreate(name=name, slug=slug, domain=domain, default_locale=locale)
+    except ValidationError as exc:
+        _refuse_options(exc, {"default_locale": "locale"})
+    admin_data: UserCreate | None = None
+    if admin_email is not None and admin_password is not None:
+        try:
+            admin_data = UserCreate(email=admin_email, password=admin_password, role=Role.ADMIN)
+        except ValidationError as exc:
+            _refuse_options(exc, {"email": "admin_email", "password": "admin_password"})
+
+    async def work(settings: Settings, uow: UnitOfWork) -> dict[str, Any]:
+        tenant = await create_tenant(uow, tenant_data)
+        admin = None
+        if admin_data is not None:
+            admin = await create_user(uow, tenant.id, admin_data, settings=settings)
+        return {
+            "tenant": TenantOut.model_validate(tenant).model_dump(mode="json"),
+            "admin": None if admin is None else UserOut.model_validate(admin).model_dump(mode="json"),
+        }
+
+    _print(_run(work, write=True))
 
 
 def main() -> None:

@@ -273,3 +273,23 @@ async def test_changing_tenants_needs_credentials(
 
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
+
+
+async def test_with_redis_two_apps_share_one_lookup(
+    configured: Callable[..., Any], make_uow: MakeUoW, tenant_queries: TenantQueries, redis_test_url: str
+) -> None:
+    """Given two app processes sharing Redis, when each gets 1,000 concurrent cold requests for a tenant
+    (one after the other), then the database is asked once for the whole fleet; the same for a tenant that
+    does not exist."""
+    slug = f"shared-{uuid.uuid4().hex[:10]}"
+    missing = f"absent-{uuid.uuid4().hex[:10]}"
+    await new_tenant(make_uow, slug)
+    tenant_queries.count = 0
+
+    async with configured(redis_url=redis_test_url) as first, configured(redis_url=redis_test_url) as second:
+        assert await burst(first, slug) == [200] * 1000
+        assert await burst(second, slug) == [200] * 1000
+        assert tenant_queries.count == 1
+        assert await burst(first, missing) == [404] * 1000
+        assert await burst(second, missing) == [404] * 1000
+        assert tenant_queries.count == 2

@@ -65,21 +65,19 @@ import contextlib
 import os
 import platform
 import sqlite3
-import tempfile
 import time
 import timeit
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata as dist_metadata
-from pathlib import Path
 from typing import Any, cast
 
-import asyncpg
 from sqlalchemy import Column, Index, MetaData, String, Table, Uuid, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from bench.common import cpu_model, fresh_database, load_average, mean, percentile
 from rustok.content.events import NodeCreated
 from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.events import Envelope
@@ -267,19 +265,6 @@ class Effects:
 # --------------------------------------------------------------------------------------------- figures
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile of ``values`` (share in 0..1)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
-def mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values) if values else float("nan")
-
-
 @dataclass(slots=True)
 class Throughput:
     events: int
@@ -328,31 +313,6 @@ class BackendResult:
 
 
 # ------------------------------------------------------------------------------------------- databases
-
-
-async def _admin(sql: str) -> None:
-    """Run CREATE/DROP DATABASE (which cannot run in a transaction) on the admin database."""
-    connection = await asyncpg.connect(postgres_admin_url())
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(backend: str) -> AsyncIterator[str]:
-    """The URL of a new, empty database on ``backend``, removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="rustok-bench-") as directory:
-            yield f"sqlite:///{(Path(directory) / 'bench.db').as_posix()}"
-        return
-    name = f"rustok_bench_{uuid.uuid4().hex[:12]}"
-    admin_url = postgres_admin_url()
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{admin_url.rpartition('/')[0]}/{name}"
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def prepare(engine: AsyncEngine) -> str:
@@ -738,22 +698,9 @@ def report(result: BackendResult) -> None:
         )
 
 
-def cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    return platform.processor() or platform.machine()
-
-
 def python_speed_us() -> float:
     """A crude CPU probe: microseconds for ``sum(range(1000))``, best of 5 (lower is faster)."""
     return min(timeit.repeat("sum(range(1000))", number=1000, repeat=5)) * 1000
-
-
-def load_average() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def machine_facts(backends: Sequence[str]) -> None:

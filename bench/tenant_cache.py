@@ -62,17 +62,13 @@ import contextlib
 import os
 import platform
 import sqlite3
-import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata as dist_metadata
-from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from fastapi import APIRouter, FastAPI, Request
 from redis.asyncio import Redis
@@ -82,6 +78,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
 from starlette.types import Message, Scope
 
+from bench.common import cpu_model, fresh_database, load_average, mean, percentile
 from rustok.api.app import create_app
 from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.logging import configure_logging
@@ -282,31 +279,6 @@ async def process(url: str, redis_url: str | None = None) -> AsyncIterator[Proce
 # ------------------------------------------------------------------------------------------- databases
 
 
-async def _admin(sql: str) -> None:
-    """Run CREATE/DROP DATABASE (which cannot run in a transaction) on the admin database."""
-    connection = await asyncpg.connect(postgres_admin_url())
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(backend: str) -> AsyncIterator[str]:
-    """The URL of a new, empty database on ``backend``, removed afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="rustok-bench-") as directory:
-            yield f"sqlite:///{(Path(directory) / 'bench.db').as_posix()}"
-        return
-    name = f"rustok_bench_{uuid.uuid4().hex[:12]}"
-    admin_url = postgres_admin_url()
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{admin_url.rpartition('/')[0]}/{name}"
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 async def prepare(url: str) -> str:
     """Migrate, create the tenants; the server's version."""
     engine = create_engine(bench_settings(url, None))
@@ -360,19 +332,6 @@ async def flush_bench_keys(url: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- figures
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile of ``values`` (share in 0..1)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
-def mean(values: Sequence[float]) -> float:
-    return sum(values) / len(values) if values else float("nan")
 
 
 async def burst(proc: Process, header: str, n: int = BURST) -> Burst:
@@ -655,19 +614,6 @@ def report(result: BackendResult) -> None:
         "  raw: await resolve(cache, settings, headers), the middleware's lookup: "
         f"{t.resolve_us:.2f} us per call (loop included)"
     )
-
-
-def cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    return platform.processor() or platform.machine()
-
-
-def load_average() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def machine_facts(backends: Sequence[str], redis_about: str) -> None:

@@ -49,7 +49,7 @@ from rustok.core.uow import SessionFactory, UnitOfWork
 from rustok.outbox import metrics
 from rustok.outbox.models import DeliveryStatus, EventDelivery, EventStatus, ProcessedEvent, SysEvent
 from rustok.outbox.registry import Consumer, ConsumerRegistry
-from rustok.outbox.writer import NOTIFY_CHANNEL, OutboxWriter
+from rustok.outbox.writer import NOTIFY_CHANNEL, OutboxWriter, envelope_of
 
 log = get_logger("rustok.relay")
 
@@ -432,23 +432,9 @@ class Relay:
             envelope=None,
         )
         try:
-            payload = self._catalog.load(row.event_type, row.schema_version, row.payload)
+            claimed.envelope = envelope_of(row, self._catalog)
         except Exception as exc:
             claimed.load_error = describe(exc)
-            return claimed
-        claimed.envelope = Envelope(
-            id=row.id,
-            event_type=row.event_type,
-            schema_version=payload.schema_version,
-            tenant_id=row.tenant_id,
-            correlation_id=row.correlation_id,
-            causation_id=row.causation_id,
-            trace_id=row.trace_id,
-            actor_id=row.actor_id,
-            occurred_at=row.occurred_at,
-            payload=payload,
-            position=row.position,
-        )
         return claimed
 
     async def _load_state(

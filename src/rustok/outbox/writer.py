@@ -18,7 +18,7 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rustok.core.events import Envelope
+from rustok.core.events import CATALOG, Catalog, Envelope
 from rustok.outbox import metrics
 from rustok.outbox.models import EventStatus, SysEvent
 
@@ -42,6 +42,25 @@ def event_row(envelope: Envelope[Any]) -> dict[str, Any]:
         "attempts": 0,
         "next_attempt_at": envelope.occurred_at,
     }
+
+
+def envelope_of(row: Any, catalog: Catalog = CATALOG) -> Envelope[Any]:
+    """The envelope of a stored ``sys_events`` row (a `SysEvent` or a result row with its columns), its
+    payload brought to the current version by the catalog's upcasters. Raises what `Catalog.load` raises."""
+    payload = catalog.load(row.event_type, row.schema_version, row.payload)
+    return Envelope(
+        id=row.id,
+        event_type=row.event_type,
+        schema_version=payload.schema_version,
+        tenant_id=row.tenant_id,
+        correlation_id=row.correlation_id,
+        causation_id=row.causation_id,
+        trace_id=row.trace_id,
+        actor_id=row.actor_id,
+        occurred_at=row.occurred_at,
+        payload=payload,
+        position=row.position,
+    )
 
 
 class OutboxWriter:

@@ -25,6 +25,7 @@ from rustok.core.tenancy import TenantScope
 from rustok.core.uow import SessionFactory, UnitOfWork
 from rustok.outbox.models import EventStatus, SysEvent
 from rustok.outbox.relay import Relay
+from rustok.outbox.writer import envelope_of
 from rustok.testing.clock import FrozenClock
 
 
@@ -77,23 +78,7 @@ class EventRecorder:
                     select(SysEvent).where(SysEvent.position > position).order_by(SysEvent.position)
                 )
             ).all()
-        return [self._envelope(row) for row in rows]
-
-    def _envelope(self, row: SysEvent) -> Envelope[Any]:
-        payload = self._catalog.load(row.event_type, row.schema_version, row.payload)
-        return Envelope(
-            id=row.id,
-            event_type=row.event_type,
-            schema_version=payload.schema_version,
-            tenant_id=row.tenant_id,
-            correlation_id=row.correlation_id,
-            causation_id=row.causation_id,
-            trace_id=row.trace_id,
-            actor_id=row.actor_id,
-            occurred_at=row.occurred_at,
-            payload=payload,
-            position=row.position,
-        )
+        return [envelope_of(row, self._catalog) for row in rows]
 
     @asynccontextmanager
     async def watch(self) -> AsyncIterator[RecordedEvents]:

@@ -1,0 +1,66 @@
+"""What the benchmark scripts share: a fresh database per backend, simple statistics, machine facts."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import asyncpg
+
+from rustok.testing.services import postgres_admin_url
+
+
+async def _admin(sql: str) -> None:
+    """Run CREATE/DROP DATABASE (which cannot run in a transaction) on the admin database."""
+    connection = await asyncpg.connect(postgres_admin_url())
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(backend: str) -> AsyncIterator[str]:
+    """The URL of a new, empty database on ``backend``, removed afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="rustok-bench-") as directory:
+            yield f"sqlite:///{(Path(directory) / 'bench.db').as_posix()}"
+        return
+    name = f"rustok_bench_{uuid.uuid4().hex[:12]}"
+    admin_url = postgres_admin_url()
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rpartition('/')[0]}/{name}"
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile of ``values`` (share in 0..1)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor() or platform.machine()
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"

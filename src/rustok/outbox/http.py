@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
@@ -32,32 +32,23 @@ def _scope(request: Request, principal: Principal) -> TenantScope:
     return scope
 
 
-async def _reader(
-    request: Request, principal: Annotated[Principal, requires("events:list")]
-) -> AsyncIterator[UnitOfWork]:
-    uow = UnitOfWork(request.app.state.session_factory, _scope(request, principal), write=False)
-    async with uow:
-        yield uow
+def _unit_of_work(permission: str, *, write: bool = False) -> Any:
+    """A dependency checking ``permission`` and giving a unit of work in the caller's scope: the platform
+    for a super_admin, the request's tenant otherwise."""
 
+    check = requires(permission)  # a default, not an annotation: annotations here are strings
 
-async def _stats_reader(
-    request: Request, principal: Annotated[Principal, requires("events:read")]
-) -> AsyncIterator[UnitOfWork]:
-    uow = UnitOfWork(request.app.state.session_factory, _scope(request, principal), write=False)
-    async with uow:
-        yield uow
+    async def open_uow(request: Request, principal: Principal = check) -> AsyncIterator[UnitOfWork]:
+        uow = UnitOfWork(
+            request.app.state.session_factory,
+            _scope(request, principal),
+            write=write,
+            events=request.app.state.outbox,
+        )
+        async with uow:
+            yield uow
 
-
-async def _retrier(
-    request: Request, principal: Annotated[Principal, requires("events:update")]
-) -> AsyncIterator[UnitOfWork]:
-    uow = UnitOfWork(
-        request.app.state.session_factory,
-        _scope(request, principal),
-        events=request.app.state.outbox,
-    )
-    async with uow:
-        yield uow
+    return Depends(open_uow, scope="function")
 
 
 @router.get(
@@ -68,7 +59,7 @@ async def _retrier(
 )
 async def list_events(
     page: PageDep,
-    uow: Annotated[UnitOfWork, Depends(_reader, scope="function")],
+    uow: Annotated[UnitOfWork, _unit_of_work("events:list")],
     status: Annotated[EventStatus | None, Query()] = None,
     event_type: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[EventOut]:
@@ -82,7 +73,7 @@ async def list_events(
     responses=problem_responses(401, 403),
 )
 async def event_stats(
-    request: Request, uow: Annotated[UnitOfWork, Depends(_stats_reader, scope="function")]
+    request: Request, uow: Annotated[UnitOfWork, _unit_of_work("events:read")]
 ) -> EventStats:
     return await service.event_stats(uow, request.app.state.consumers)
 
@@ -94,6 +85,6 @@ async def event_stats(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def retry_event(
-    event_id: uuid.UUID, uow: Annotated[UnitOfWork, Depends(_retrier, scope="function")]
+    event_id: uuid.UUID, uow: Annotated[UnitOfWork, _unit_of_work("events:update", write=True)]
 ) -> EventOut:
     return await service.retry_event(uow, event_id)

@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, cast
 
-from sqlalchemy import Table, delete, func, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -49,6 +49,7 @@ from rustok.core.uow import SessionFactory, UnitOfWork
 from rustok.outbox import metrics
 from rustok.outbox.models import DeliveryStatus, EventDelivery, EventStatus, ProcessedEvent, SysEvent
 from rustok.outbox.registry import Consumer, ConsumerRegistry
+from rustok.outbox.repository import EventRepository
 from rustok.outbox.writer import NOTIFY_CHANNEL, OutboxWriter, envelope_of
 
 log = get_logger("rustok.relay")
@@ -683,12 +684,7 @@ class Relay:
             for tenant, group in by_tenant.items():
                 try:
                     async with UnitOfWork(self._sessions, TenantScope.of(tenant), events=self._writer) as uow:
-                        await uow.session.execute(
-                            delete(ProcessedEvent).where(
-                                ProcessedEvent.consumer == item.name,
-                                ProcessedEvent.event_id.in_([e.id for e in group]),
-                            )
-                        )
+                        await EventRepository(uow.session).forget(item.name, [e.id for e in group])
                         await _mark_processed(uow.session, item.name, [e.id for e in group], now)
                         for event in group:
                             assert event.envelope is not None

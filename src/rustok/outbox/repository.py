@@ -43,24 +43,6 @@ class EventRepository:
     async def get(self, event_id: uuid.UUID) -> SysEvent | None:
         return (await self.session.scalars(select(SysEvent).where(SysEvent.id == event_id))).one_or_none()
 
-    async def by_position(
-        self, first: int | None, last: int | None, *, tenant_id: uuid.UUID | None, event_types: Sequence[str]
-    ) -> Sequence[int]:
-        statement = select(SysEvent.position).where(SysEvent.event_type.in_(event_types))
-        if first is not None:
-            statement = statement.where(SysEvent.position >= first)
-        if last is not None:
-            statement = statement.where(SysEvent.position <= last)
-        if tenant_id is not None:
-            statement = statement.where(SysEvent.tenant_id == tenant_id)
-        return (await self.session.scalars(statement.order_by(SysEvent.position))).all()
-
-    async def deliveries(self, event_id: uuid.UUID) -> Sequence[EventDelivery]:
-        statement = (
-            select(EventDelivery).where(EventDelivery.event_id == event_id).order_by(EventDelivery.consumer)
-        )
-        return (await self.session.scalars(statement)).all()
-
     async def count(self, status: EventStatus) -> int:
         statement = select(func.count(SysEvent.position)).where(SysEvent.status == status)
         return int((await self.session.execute(statement)).scalar_one())

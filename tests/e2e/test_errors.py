@@ -335,3 +335,47 @@ async def test_the_app_keeps_serving_after_a_bug(client: httpx.AsyncClient) -> N
     response = await client.get("/health/live")
 
     assert response.status_code == 200
+
+
+async def test_a_body_larger_than_the_limit_is_a_413_before_the_app_reads_it(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Given the app's request size limit, when a client declares a larger body, then the answer is a 413
+    problem ``payload_too_large``."""
+    limit = app.state.settings.max_request_bytes
+    big = b'{"name": "' + b"x" * limit + b'", "quantity": 1}'
+
+    response = await client.post("/_probe/note", content=big, headers={"content-type": "application/json"})
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert response.json()["code"] == "payload_too_large"
+
+
+async def test_a_chunked_body_larger_than_the_limit_is_a_413_too(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Given a body sent without Content-Length (chunked), when it runs past the limit, then it is refused
+    the same way, and a chunked body within the limit still reaches the route whole."""
+    limit = app.state.settings.max_request_bytes
+
+    async def chunks(total: int) -> Any:
+        yield b'{"text": "'
+        sent = 0
+        while sent < total:
+            piece = min(64 * 1024, total - sent)
+            yield b"y" * piece
+            sent += piece
+        yield b'"}'
+
+    too_big = await client.post(
+        "/_probe/note", content=chunks(limit + 1), headers={"content-type": "application/json"}
+    )
+    fits = await client.post(
+        "/_probe/note", content=chunks(200_000), headers={"content-type": "application/json"}
+    )
+
+    assert too_big.status_code == 413
+    assert too_big.json()["code"] == "payload_too_large"
+    assert fits.status_code == 200
+    assert len(fits.json()["text"]) == 200_000

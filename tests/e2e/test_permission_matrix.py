@@ -27,7 +27,7 @@ MakeUoW = Callable[..., UnitOfWork]
 class Call:
     method: str
     path: str
-    permission: Permission
+    permissions: tuple[Permission, ...]
 
 
 def _path_value(route: APIRoute, name: str) -> str:
@@ -40,13 +40,13 @@ def guarded_calls(app: FastAPI) -> list[Call]:
     calls = []
     for route in walk_routes(app.routes):
         check = declared_permission(route)
-        if check is None or check.permission is None:
+        if check is None or not check.permissions:
             continue
         path = route.path_format
         for param in route.dependant.path_params:
             path = path.replace("{" + param.name + "}", _path_value(route, param.name))
         for method in sorted(route.methods or ()):
-            calls.append(Call(method, path, check.permission))
+            calls.append(Call(method, path, check.permissions))
     return calls
 
 
@@ -55,7 +55,9 @@ def test_the_matrix_covers_the_users_routes() -> None:
     from rustok.api.app import create_app
     from rustok.core.settings import Settings
 
-    found = {(c.method, str(c.permission)) for c in guarded_calls(create_app(Settings(_env_file=None)))}
+    found = {
+        (c.method, str(p)) for c in guarded_calls(create_app(Settings(_env_file=None))) for p in c.permissions
+    }
 
     assert {
         ("GET", "users:list"),
@@ -79,13 +81,15 @@ async def test_every_guarded_route_answers_each_role_as_the_matrix_says(
     for call in calls:
         body: dict[str, object] | None = {} if call.method in {"POST", "PUT", "PATCH"} else None
         response = await client.request(call.method, call.path, json=body, headers=headers)
-        allowed = scope_for(role, call.permission) is not None
+        # A route with alternatives lets in a caller holding any of them.
+        allowed = any(scope_for(role, p) is not None for p in call.permissions)
         if allowed:
             ok = response.status_code not in (401, 403)
         else:
             ok = response.status_code == (401 if role is None else 403)
         assert response.status_code < 500, f"{call.method} {call.path}: {response.text}"
         if not ok:
-            wrong.append(f"{call.method} {call.path} ({call.permission}): {response.status_code}")
+            needs = " | ".join(map(str, call.permissions))
+            wrong.append(f"{call.method} {call.path} ({needs}): {response.status_code}")
 
     assert wrong == [], f"{role or 'anonymous'} got answers the matrix does not allow"

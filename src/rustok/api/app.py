@@ -20,7 +20,7 @@ from rustok.api import health, metrics
 from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.errors import install_error_handlers
 from rustok.core.logging import configure_logging, get_logger
-from rustok.core.middleware import RequestContextMiddleware
+from rustok.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from rustok.core.routing import StrictJSONRoute
 from rustok.core.settings import Settings, get_settings
 from rustok.core.uow import SessionFactory
@@ -32,6 +32,9 @@ from rustok.tenants.service import build_tenant_cache
 from rustok.users.auth import authenticate as authenticate_user
 
 log = get_logger("rustok.app")
+
+# Routes that stream their request body to storage and count it themselves.
+UPLOAD_ROUTES = frozenset({("POST", "/api/media")})
 
 
 def create_app(
@@ -109,6 +112,13 @@ def create_app(
     app.state.consumers = registry
     install_error_handlers(app)
     app.add_middleware(TenantResolutionMiddleware)  # inside the request context: it has the request id
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_request_bytes,
+        streamed=UPLOAD_ROUTES,
+        # The file plus its multipart envelope and the small fields beside it.
+        streamed_limit=settings.media_max_bytes + 64 * 1024,
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(metrics.router)

@@ -9,7 +9,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rustok.core.context import request_id_var, tenant_id_var
-from rustok.core.errors import problem_response
+from rustok.core.errors import PayloadTooLarge, problem_response
 from rustok.core.events import event_origin
 from rustok.core.ids import new_id
 from rustok.core.logging import get_logger
@@ -82,4 +82,75 @@ def _incoming_request_id(scope: Scope) -> str | None:
         if name == b"x-request-id":
             text = value.decode("latin-1").strip()
             return text if _VALID_REQUEST_ID.match(text) else None
+    return None
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies larger than ``limit`` bytes with a 413, before the app parses them: at once
+    when ``Content-Length`` says so, and, for a body sent without one (chunked), by reading it ahead up to
+    the limit. ``streamed`` names the routes (method, path) that read their body as a stream and count it
+    themselves (uploads): they get ``streamed_limit`` on a declared length and are not read ahead."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        streamed: frozenset[tuple[str, str]] = frozenset(),
+        streamed_limit: int = 0,
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        self.streamed = streamed
+        self.streamed_limit = streamed_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        is_streamed = (scope["method"], scope["path"].rstrip("/")) in self.streamed
+        limit = self.streamed_limit if is_streamed else self.limit
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await self._too_large(scope, receive, send, limit)
+            return
+        if declared is not None or is_streamed or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        # No declared length: read ahead (at most `limit` bytes) and replay.
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > limit:
+                await self._too_large(scope, receive, send, limit)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        error = PayloadTooLarge(f"The request body is larger than the {limit} bytes this endpoint accepts.")
+        response = problem_response(
+            error.status, code=error.problem_code, detail=error.detail, instance=scope["path"]
+        )
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
     return None

@@ -87,6 +87,18 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return values
 
 
+def _check_types(key: Sequence[InstrumentedAttribute[Any]], values: Sequence[Any]) -> None:
+    """A cursor's values must have the types of the key's columns: a forged one would otherwise reach the
+    database as a comparison of a uuid with a string (a 500 on PostgreSQL, a wrong page on SQLite)."""
+    for column, value in zip(key, values, strict=True):
+        try:
+            expected = column.type.python_type
+        except NotImplementedError:  # pragma: no cover - every key column has a Python type
+            continue
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise BadRequest("The cursor does not fit this list.", code="invalid_cursor")
+
+
 async def paginate(
     session: AsyncSession,
     statement: Select[Any],
@@ -99,6 +111,7 @@ async def paginate(
     with the cursor of the next page (None on the last page)."""
     if params.cursor is not None:
         after = decode_cursor(params.cursor, len(key))
+        _check_types(key, after)
         columns = tuple_(*key)
         bound = tuple_(*after)
         statement = statement.where(columns < bound if descending else columns > bound)

@@ -67,40 +67,65 @@ async def authenticate(request: Request) -> Principal:
     return principal
 
 
-class PermissionCheck:
-    """The dependency a route declares: ``permission`` None means public; ``authenticate`` False means the
-    route does not look at credentials at all (health probes, metrics)."""
+def _refuse(principal: Principal, permission: Permission) -> Exception:
+    if not principal.authenticated:
+        return Unauthorized("Authentication is required.", headers={"WWW-Authenticate": "Bearer"})
+    return Forbidden(f"Your role may not {permission.action} {permission.resource}.")
 
-    def __init__(self, permission: Permission | None, *, authenticate: bool = True) -> None:
-        self.permission = permission
+
+def grant_of(principal: Principal, permission: Permission | str) -> Scope | None:
+    """The scope in which the principal holds ``permission`` (None: it does not)."""
+    if isinstance(permission, str):
+        permission = Permission.parse(permission)
+    return scope_for(principal.role, permission)
+
+
+def ensure(principal: Principal, permission: Permission | str) -> Scope:
+    """The scope of ``permission`` for the principal, or the 401 / 403 a route's check would answer. For
+    services whose permission depends on the row (a comment or another node), after the route let the
+    caller in on one of its alternatives."""
+    if isinstance(permission, str):
+        permission = Permission.parse(permission)
+    scope = scope_for(principal.role, permission)
+    if scope is None:
+        raise _refuse(principal, permission)
+    return scope
+
+
+class PermissionCheck:
+    """The dependency a route declares: no ``permissions`` means public; several mean any one of them lets
+    the caller in (the service then checks the one that applies); ``authenticate`` False means the route
+    does not look at credentials at all (health probes, metrics)."""
+
+    def __init__(self, *permissions: Permission, authenticate: bool = True) -> None:
+        self.permissions = permissions
         self.authenticate = authenticate
 
     def __repr__(self) -> str:
-        return f"PermissionCheck({str(self.permission) if self.permission else 'public'})"
+        return f"PermissionCheck({' | '.join(map(str, self.permissions)) or 'public'})"
 
     async def __call__(self, request: Request) -> Principal:
         if not self.authenticate:
             return ANONYMOUS
         principal = await authenticate(request)
-        if self.permission is None:
+        if not self.permissions:
             return principal
-        scope = scope_for(principal.role, self.permission)
-        if scope is None:
-            if not principal.authenticated:
-                raise Unauthorized("Authentication is required.", headers={"WWW-Authenticate": "Bearer"})
-            raise Forbidden(f"Your role may not {self.permission.action} {self.permission.resource}.")
-        return replace(principal, scope=scope)
+        scopes = {scope_for(principal.role, permission) for permission in self.permissions} - {None}
+        if not scopes:
+            raise _refuse(principal, self.permissions[0])
+        return replace(principal, scope=Scope.ALL if Scope.ALL in scopes else Scope.OWN)
 
 
-def requires(permission: str) -> Any:
-    """Declare (and check) that a route needs ``permission`` (``"resource:action"``)."""
-    return Depends(PermissionCheck(Permission.parse(permission)))
+def requires(permission: str, *alternatives: str) -> Any:
+    """Declare (and check) that a route needs ``permission`` (``"resource:action"``), or any one of
+    ``alternatives`` (the route serves several resources, as the node routes serve comments)."""
+    return Depends(PermissionCheck(*(Permission.parse(p) for p in (permission, *alternatives))))
 
 
 def public(*, authenticate: bool = True) -> Any:
     """Declare that a route is open to anyone. Credentials, when sent, must still be valid, unless
     ``authenticate=False``: operations endpoints (health, metrics) ignore them."""
-    return Depends(PermissionCheck(None, authenticate=authenticate))
+    return Depends(PermissionCheck(authenticate=authenticate))
 
 
 def declared_permission(route: APIRoute) -> PermissionCheck | None:

@@ -97,6 +97,21 @@ class Settings(BaseSettings):
     relay_retry_base_seconds: float = Field(default=1.0, gt=0, le=3600)
     relay_retry_max_seconds: float = Field(default=600.0, gt=0, le=86400)
     relay_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    max_request_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="The largest request body accepted; larger ones are a 413. Uploads have their own.",
+    )
+    media_max_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        ge=1,
+        le=50 * 1024 * 1024 * 1024,
+        description="The largest file `POST /api/media` accepts; larger ones are a 413.",
+    )
+    media_dir: Path | None = Field(
+        default=None, description="Where uploaded files are stored. Default: `media` under data_dir."
+    )
 
     @field_validator(
         "database_url", "redis_url", "nats_url", "default_tenant", "tenant_subdomain_base", mode="before"
@@ -114,6 +129,10 @@ class Settings(BaseSettings):
             if len(secret) < 32:
                 raise ValueError("RUSTOK_JWT_SECRET must be at least 32 characters in production")
         return self
+
+    @property
+    def effective_media_dir(self) -> Path:
+        return self.media_dir if self.media_dir is not None else self.data_dir / "media"
 
     @property
     def sqlalchemy_url(self) -> str:

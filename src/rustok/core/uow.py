@@ -42,7 +42,8 @@ class CommitOutsideUnitOfWork(RuntimeError):
 
 @event.listens_for(Session, "before_commit")
 def _only_the_unit_of_work_commits(session: Session) -> None:
-    if session.info.get(_OWNED) and not session.info.get(_COMMITTING):
+    # Releasing a SAVEPOINT (``begin_nested``) is a service's business; ending the transaction is not.
+    if session.info.get(_OWNED) and not session.info.get(_COMMITTING) and not session.in_nested_transaction():
         raise CommitOutsideUnitOfWork("services flush; the unit of work commits")
 
 

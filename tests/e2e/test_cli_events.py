@@ -550,15 +550,16 @@ async def test_given_an_unknown_consumer_when_replaying_then_it_is_refused_listi
 async def test_given_the_catalog_when_printing_the_schema_then_every_event_type_has_a_json_schema(
     tmp_path: Path,
 ) -> None:
-    """``events schema`` needs no database. It prints every one of the 40 event types of the installed
-    modules, at schema version 1, with the JSON Schema of its payload."""
+    """``events schema`` needs no database. It prints every event type of the installed modules (the
+    spec's 40 and the content module's two extensions), at schema version 1, with the JSON Schema of
+    its payload."""
     result = await run_rustok("events", "schema", env=clean_env(tmp_path / "data"), cwd=tmp_path)
 
     printed = result.json()
     assert set(printed) == {"event_types"}
     types: dict[str, Any] = printed["event_types"]
     modules.load_events()
-    assert len(types) == 40
+    assert len(types) == 42
     assert sorted(types) == sorted(cls.event_type for cls in CATALOG)
     for name, entry in types.items():
         assert entry["schema_version"] == 1, name

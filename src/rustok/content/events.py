@@ -71,6 +71,20 @@ class TagCreated(DomainEvent, event_type="tag.created"):
     name: str = Field(min_length=1, max_length=200)
 
 
+class TagUpdated(DomainEvent, event_type="tag.updated"):
+    """A tag's names or slugs changed. Beyond the catalog of the spec, which announces every state change
+    but lists no event for this one."""
+
+    tag_id: uuid.UUID
+
+
+class TagDeleted(DomainEvent, event_type="tag.deleted"):
+    """A tag was deleted (its attachments were each announced as ``tag.detached`` first). Beyond the
+    catalog of the spec, like ``tag.updated``."""
+
+    tag_id: uuid.UUID
+
+
 class TagAttached(DomainEvent, event_type="tag.attached"):
     tag_id: uuid.UUID
     target_type: TagTarget

@@ -5,12 +5,15 @@ an HTTP client on the app, and id and time helpers. See docs/testing.md."""
 from rustok.testing.auth import SignedInUser, login_as, new_tenant, sign_in_as
 from rustok.testing.backends import only_on
 from rustok.testing.clock import FrozenClock
+from rustok.testing.content import make_category, make_comment, make_node, make_tag
 from rustok.testing.events import EventRecorder, RecordedEvents, pending_count, settle
 from rustok.testing.http import app_client, http_client
 from rustok.testing.ids import id_at
+from rustok.testing.media import PNG_BYTES, image_bytes, post_media, upload_media
 from rustok.testing.services import require_service, services_required
 
 __all__ = [
+    "PNG_BYTES",
     "EventRecorder",
     "FrozenClock",
     "RecordedEvents",
@@ -18,12 +21,19 @@ __all__ = [
     "app_client",
     "http_client",
     "id_at",
+    "image_bytes",
     "login_as",
+    "make_category",
+    "make_comment",
+    "make_node",
+    "make_tag",
     "new_tenant",
     "only_on",
     "pending_count",
+    "post_media",
     "require_service",
     "services_required",
     "settle",
     "sign_in_as",
+    "upload_media",
 ]

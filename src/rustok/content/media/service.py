@@ -1,0 +1,208 @@
+"""Media use cases: upload (streamed to storage, sniffed, then recorded), list, read, serve and delete.
+
+An upload writes its file before its row: the bytes stream into storage (counted against the limit, hashed,
+their head kept for sniffing) with no transaction open, so a slow client holds no database lock; only then
+does a unit of work check the locale and insert the row, its translation and ``media.uploaded``. Whatever
+fails after the file was written (the sniff, the fields, the locale, the commit) removes the file, so no file
+outlives a failed upload. A delete removes the row in the request's unit of work and the file once that has
+committed (``after_commit``): a rolled-back delete keeps its file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import anyio
+from pydantic import ValidationError
+
+from rustok.content.events import MediaDeleted, MediaUploaded
+from rustok.content.locales import pick_locale, tenant_locales
+from rustok.content.media.repository import MediaRepository, MediaTranslationRepository
+from rustok.content.media.schemas import MediaUploadFields
+from rustok.content.media.sniff import HEAD_BYTES, TAIL_BYTES, ImageTooLarge, safe_filename, sniff
+from rustok.content.media.storage import MediaStorage, media_key
+from rustok.content.models import Media, MediaTranslation
+from rustok.core.errors import PayloadTooLarge, Unprocessable, field_errors
+from rustok.core.ids import new_id
+from rustok.core.logging import get_logger
+from rustok.core.pagination import PageParams, Slice
+from rustok.core.uow import UnitOfWork
+
+log = get_logger("rustok.media")
+
+
+class UploadSource(Protocol):
+    """An upload as the transport delivers it: the file's name as the client gave it, its bytes, and the text
+    fields beside it, which are complete once ``chunks()`` is exhausted."""
+
+    @property
+    def filename(self) -> str | None: ...
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+    @property
+    def fields(self) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MediaView:
+    """A media item with its translations, and the one a read serves (None when it has none)."""
+
+    media: Media
+    translations: Sequence[MediaTranslation]
+    shown: MediaTranslation | None
+
+
+class _Intake:
+    """Passes an upload's chunks through to storage, counting them against the limit, hashing them, and
+    keeping the first `HEAD_BYTES` and last `TAIL_BYTES` for sniffing (never the whole file)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.sha256 = hashlib.sha256()
+        self.head = bytearray()
+        self.tail = b""
+
+    async def through(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        async for chunk in chunks:
+            self.size += len(chunk)
+            if self.size > self.max_bytes:
+                raise PayloadTooLarge(
+                    f"The file is larger than the {self.max_bytes} bytes this server accepts."
+                )
+            self.sha256.update(chunk)
+            if len(self.head) < HEAD_BYTES:
+                self.head += chunk[: HEAD_BYTES - len(self.head)]
+            self.tail = chunk[-TAIL_BYTES:] if len(chunk) >= TAIL_BYTES else (self.tail + chunk)[-TAIL_BYTES:]
+            yield chunk
+
+
+def _file_error(detail: str, *, code: str, type_: str) -> Unprocessable:
+    return Unprocessable(detail, code=code, errors=[{"loc": ["body", "file"], "msg": detail, "type": type_}])
+
+
+def _fields(raw: Mapping[str, str]) -> MediaUploadFields:
+    try:
+        return MediaUploadFields.model_validate(dict(raw))
+    except ValidationError as exc:
+        errors = [{**error, "loc": ["body", *error["loc"]]} for error in field_errors(exc.errors())]
+        raise Unprocessable(
+            "The upload's fields did not pass validation; see `errors`.",
+            code="validation_error",
+            errors=errors,
+        ) from exc
+
+
+async def upload_media(
+    open_uow: Callable[[], UnitOfWork],
+    storage: MediaStorage,
+    source: UploadSource,
+    *,
+    tenant_id: uuid.UUID,
+    uploaded_by: uuid.UUID | None,
+    max_bytes: int,
+) -> MediaView:
+    """Store an upload and record it. ``open_uow`` gives the writing unit of work of the tenant, opened only
+    once the file is stored. 413 past ``max_bytes``; 422 for an empty file, an image too large to decode, an
+    invalid field or a locale the tenant has not enabled."""
+    media_id = new_id()
+    key = media_key(tenant_id, media_id)
+    intake = _Intake(max_bytes)
+    await storage.write(key, intake.through(source.chunks()))
+    try:
+        if intake.size == 0:
+            raise _file_error("The file is empty.", code="validation_error", type_="empty_file")
+        try:
+            sniffed = sniff(bytes(intake.head), size=intake.size, tail=intake.tail)
+        except ImageTooLarge as exc:
+            raise _file_error(
+                "The image has more pixels than this server accepts.",
+                code="image_too_large",
+                type_="image_too_large",
+            ) from exc
+        fields = _fields(source.fields)
+        async with open_uow() as uow:
+            locales = await tenant_locales(uow)
+            locale = locales.require(fields.locale or locales.default)
+            media = await MediaRepository(uow.session).add(
+                Media(
+                    id=media_id,
+                    filename=safe_filename(source.filename),
+                    mime_type=sniffed.mime_type,
+                    size=intake.size,
+                    width=sniffed.width,
+                    height=sniffed.height,
+                    storage_key=key,
+                    sha256=intake.sha256.hexdigest(),
+                    uploaded_by=uploaded_by,
+                )
+            )
+            translations: list[MediaTranslation] = []
+            if fields.alt is not None or fields.title is not None:
+                translation = MediaTranslation(
+                    media_id=media.id, locale=locale, alt=fields.alt, title=fields.title
+                )
+                translations.append(await MediaTranslationRepository(uow.session).add(translation))
+            uow.record(MediaUploaded(media_id=media.id, mime_type=media.mime_type, size=media.size))
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await _remove_file(storage, key)
+        raise
+    return MediaView(media, translations, translations[0] if translations else None)
+
+
+async def _remove_file(storage: MediaStorage, key: str) -> None:
+    try:
+        await storage.delete(key)
+    except Exception:
+        # The row is gone (or was never written): a file left behind wastes space and harms nothing.
+        log.exception("media_file_not_removed", storage_key=key)
+
+
+def _view(
+    media: Media, translations: Sequence[MediaTranslation], locale: str | None, default: str
+) -> MediaView:
+    chosen = pick_locale((t.locale for t in translations), locale, default)
+    shown = next((t for t in translations if t.locale == chosen), None)
+    return MediaView(media, translations, shown)
+
+
+async def list_media(
+    uow: UnitOfWork, params: PageParams, *, locale: str | None, default_locale: str
+) -> Slice[MediaView]:
+    """The tenant's media, newest first, each with its alt text and title in ``locale`` (else the default)."""
+    page = await MediaRepository(uow.session).page(params, descending=True)
+    translations = await MediaTranslationRepository(uow.session).of_many(m.id for m in page.items)
+    views = [_view(m, translations.get(m.id, []), locale, default_locale) for m in page.items]
+    return Slice(views, page.next_cursor)
+
+
+async def get_media(
+    uow: UnitOfWork, media_id: uuid.UUID, *, locale: str | None, default_locale: str
+) -> MediaView:
+    media = await MediaRepository(uow.session).get_or_404(media_id)
+    translations = await MediaTranslationRepository(uow.session).of(media.id)
+    return _view(media, translations, locale, default_locale)
+
+
+async def get_media_row(uow: UnitOfWork, media_id: uuid.UUID) -> Media:
+    """The item whose file is to be served (a 404 for another tenant's id, as for an unknown one)."""
+    return await MediaRepository(uow.session).get_or_404(media_id)
+
+
+async def delete_media(uow: UnitOfWork, storage: MediaStorage, media_id: uuid.UUID) -> None:
+    media = await MediaRepository(uow.session).get_or_404(media_id)
+    await MediaTranslationRepository(uow.session).delete_of(media.id)
+    await MediaRepository(uow.session).delete(media)
+    uow.record(MediaDeleted(media_id=media.id))
+    key = media.storage_key
+
+    async def remove_file(_: UnitOfWork) -> None:
+        await _remove_file(storage, key)
+
+    uow.after_commit(remove_file)

@@ -1,0 +1,240 @@
+"""Content in and out: nodes with their translations and bodies, categories and tags."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from rustok.content.models import BodyFormat, NodeStatus
+from rustok.content.slugs import Slug
+from rustok.core.event_fields import Kind, Locale
+
+MAX_TRANSLATIONS = 50
+MAX_BODY_CHARS = 1_000_000
+MAX_METADATA_BYTES = 64 * 1024
+MAX_POSITION = 1_000_000_000
+
+
+def _no_nul(value: str) -> str:
+    # No database text column stores U+0000 (PostgreSQL refuses it), so it is refused at the door.
+    if "\x00" in value:
+        raise ValueError("the NUL character is not allowed")
+    return value
+
+
+def _text(max_length: int, *, min_length: int = 0) -> StringConstraints:
+    return StringConstraints(min_length=min_length, max_length=max_length)
+
+
+_Trimmed = StringConstraints(strip_whitespace=True)
+NoNul = AfterValidator(_no_nul)
+Title = Annotated[str, _Trimmed, _text(500, min_length=1), NoNul]
+Name = Annotated[str, _Trimmed, _text(200, min_length=1), NoNul]
+Excerpt = Annotated[str, _text(5000), NoNul]
+Description = Annotated[str, _text(20_000), NoNul]
+BodyText = Annotated[str, _text(MAX_BODY_CHARS), NoNul]
+Position = Annotated[int, Field(ge=0, le=MAX_POSITION)]
+
+
+def _unique_locales(items: list[Any] | None) -> list[Any] | None:
+    if items is not None:
+        locales = [item.locale for item in items]
+        if len(set(locales)) != len(locales):
+            raise ValueError("each locale may appear once")
+    return items
+
+
+def _metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return value
+    encoded = json.dumps(value, ensure_ascii=False)
+    if "\\u0000" in encoded:
+        raise ValueError("the NUL character is not allowed")
+    if len(encoded.encode()) > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata is limited to {MAX_METADATA_BYTES} bytes of JSON")
+    return value
+
+
+Metadata = Annotated[dict[str, Any], AfterValidator(_metadata)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------------------------------------- nodes
+
+
+class TranslationIn(Strict):
+    locale: Locale
+    title: Title
+    slug: Slug | None = None
+    excerpt: Excerpt | None = None
+
+
+class BodyIn(Strict):
+    locale: Locale
+    body: BodyText
+    format: BodyFormat = BodyFormat.MARKDOWN
+
+
+class NodeCreate(Strict):
+    kind: Kind
+    status: NodeStatus | None = None
+    parent_id: uuid.UUID | None = None
+    category_id: uuid.UUID | None = None
+    position: Position = 0
+    metadata: Metadata = Field(default_factory=dict)
+    published_at: datetime | None = None
+    translations: list[TranslationIn] = Field(min_length=1, max_length=MAX_TRANSLATIONS)
+    bodies: list[BodyIn] = Field(default_factory=list, max_length=MAX_TRANSLATIONS)
+
+    _unique = field_validator("translations", "bodies")(_unique_locales)
+
+
+class NodeUpdate(Strict):
+    """Partial: absent fields stay; ``parent_id``/``category_id``/``published_at`` null clear them;
+    translations and bodies are upserted per locale (a locale not named stays as it is)."""
+
+    status: NodeStatus | None = None
+    parent_id: uuid.UUID | None = None
+    category_id: uuid.UUID | None = None
+    position: Position | None = None
+    metadata: Metadata | None = None
+    published_at: datetime | None = None
+    translations: list[TranslationIn] | None = Field(default=None, max_length=MAX_TRANSLATIONS)
+    bodies: list[BodyIn] | None = Field(default=None, max_length=MAX_TRANSLATIONS)
+
+    _unique = field_validator("translations", "bodies")(_unique_locales)
+
+
+class TranslationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    locale: str
+    title: str
+    slug: str
+    excerpt: str | None
+
+
+class BodyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    locale: str
+    format: BodyFormat
+    body: str
+    html: str = Field(description="The body rendered (markdown) and sanitized, safe to embed.")
+
+
+class TermRef(BaseModel):
+    """A category or tag as a node shows it, in the locale served."""
+
+    id: uuid.UUID
+    locale: str | None
+    name: str | None
+    slug: str | None
+
+
+class NodeOut(BaseModel):
+    id: uuid.UUID
+    kind: str
+    status: NodeStatus
+    parent_id: uuid.UUID | None
+    category_id: uuid.UUID | None
+    author_id: uuid.UUID | None
+    depth: int
+    position: int
+    reply_count: int
+    metadata: dict[str, Any]
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    translations: list[TranslationOut]
+    bodies: list[BodyOut] | None = Field(
+        default=None, description="With the node read by id or slug; left out of lists."
+    )
+    category: TermRef | None
+    tags: list[TermRef]
+
+
+# ------------------------------------------------------------------------------------ categories and tags
+
+
+class CategoryTranslationIn(Strict):
+    locale: Locale
+    name: Name
+    slug: Slug | None = None
+    description: Description | None = None
+
+
+class CategoryCreate(Strict):
+    parent_id: uuid.UUID | None = None
+    position: Position = 0
+    translations: list[CategoryTranslationIn] = Field(min_length=1, max_length=MAX_TRANSLATIONS)
+
+    _unique = field_validator("translations")(_unique_locales)
+
+
+class CategoryUpdate(Strict):
+    parent_id: uuid.UUID | None = None
+    position: Position | None = None
+    translations: list[CategoryTranslationIn] | None = Field(default=None, max_length=MAX_TRANSLATIONS)
+
+    _unique = field_validator("translations")(_unique_locales)
+
+
+class CategoryTranslationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    locale: str
+    name: str
+    slug: str
+    description: str | None
+
+
+class CategoryOut(BaseModel):
+    id: uuid.UUID
+    parent_id: uuid.UUID | None
+    position: int
+    node_count: int = Field(description="Nodes in this category that the caller can see.")
+    translations: list[CategoryTranslationOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TagTranslationIn(Strict):
+    locale: Locale
+    name: Name
+    slug: Slug | None = None
+
+
+class TagCreate(Strict):
+    translations: list[TagTranslationIn] = Field(min_length=1, max_length=MAX_TRANSLATIONS)
+
+    _unique = field_validator("translations")(_unique_locales)
+
+
+class TagUpdate(Strict):
+    translations: list[TagTranslationIn] = Field(min_length=1, max_length=MAX_TRANSLATIONS)
+
+    _unique = field_validator("translations")(_unique_locales)
+
+
+class TagTranslationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    locale: str
+    name: str
+    slug: str
+
+
+class TagOut(BaseModel):
+    id: uuid.UUID
+    use_count: int = Field(description="Nodes carrying this tag that the caller can see.")
+    translations: list[TagTranslationOut]
+    created_at: datetime
+    updated_at: datetime

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from importlib import metadata as dist_metadata
 from pathlib import Path
 
 import asyncpg
@@ -15,9 +17,9 @@ import asyncpg
 from rustok.testing.services import postgres_admin_url
 
 
-async def _admin(sql: str) -> None:
+async def _admin(sql: str, admin_url: str | None = None) -> None:
     """Run CREATE/DROP DATABASE (which cannot run in a transaction) on the admin database."""
-    connection = await asyncpg.connect(postgres_admin_url())
+    connection = await asyncpg.connect(admin_url or postgres_admin_url())
     try:
         await connection.execute(sql)
     finally:
@@ -25,19 +27,20 @@ async def _admin(sql: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(backend: str) -> AsyncIterator[str]:
-    """The URL of a new, empty database on ``backend``, removed afterwards."""
+async def fresh_database(backend: str, admin_url: str | None = None) -> AsyncIterator[str]:
+    """The URL of a new, empty database on ``backend``, removed afterwards. PostgreSQL: made on the server
+    of ``admin_url`` (default `postgres_admin_url`, from ``RUSTOK_TEST_POSTGRES_URL``)."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="rustok-bench-") as directory:
             yield f"sqlite:///{(Path(directory) / 'bench.db').as_posix()}"
         return
     name = f"rustok_bench_{uuid.uuid4().hex[:12]}"
-    admin_url = postgres_admin_url()
-    await _admin(f'CREATE DATABASE "{name}"')
+    admin_url = admin_url or postgres_admin_url()
+    await _admin(f'CREATE DATABASE "{name}"', admin_url)
     try:
         yield f"{admin_url.rpartition('/')[0]}/{name}"
     finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin_url)
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -64,3 +67,33 @@ def cpu_model() -> str:
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def package_version(name: str) -> str:
+    try:
+        return dist_metadata.version(name)
+    except dist_metadata.PackageNotFoundError:
+        return "?"
+
+
+# The libraries on every bench's path, as (label, distribution name).
+APP_PACKAGES = (
+    ("SQLAlchemy", "sqlalchemy"),
+    ("aiosqlite", "aiosqlite"),
+    ("asyncpg", "asyncpg"),
+    ("FastAPI", "fastapi"),
+    ("httpx", "httpx"),
+)
+
+
+def print_machine(title: str, packages: Sequence[tuple[str, str]]) -> None:
+    """The header every bench prints: Python, the platform, the CPU and its load, SQLite and the versions
+    of ``packages`` (label, distribution name)."""
+    print(title)
+    print(f"  Python {platform.python_version()} ({platform.python_implementation()}), {platform.platform()}")
+    print(
+        f"  CPU: {os.cpu_count()} logical cores, {cpu_model()}; "
+        f"load average now {load_average()} (other processes skew every figure)"
+    )
+    versions = ", ".join(f"{label} {package_version(name)}" for label, name in packages)
+    print(f"  SQLite {sqlite3.sqlite_version}; {versions}")

@@ -59,14 +59,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import platform
 import sqlite3
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata as dist_metadata
 from typing import Any
 
 import httpx
@@ -78,7 +75,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
 from starlette.types import Message, Scope
 
-from bench.common import cpu_model, fresh_database, load_average, mean, percentile
+from bench.common import APP_PACKAGES, fresh_database, load_average, mean, percentile, print_machine
 from rustok.api.app import create_app
 from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.logging import configure_logging
@@ -617,22 +614,9 @@ def report(result: BackendResult) -> None:
 
 
 def machine_facts(backends: Sequence[str], redis_about: str) -> None:
-    def version(name: str) -> str:
-        try:
-            return dist_metadata.version(name)
-        except dist_metadata.PackageNotFoundError:
-            return "?"
-
-    print("tenant cache benchmark")
-    print(f"  Python {platform.python_version()} ({platform.python_implementation()}), {platform.platform()}")
-    print(
-        f"  CPU: {os.cpu_count()} logical cores, {cpu_model()}; "
-        f"load average now {load_average()} (other processes skew every figure)"
-    )
-    print(
-        f"  SQLite {sqlite3.sqlite_version}; SQLAlchemy {version('sqlalchemy')}, aiosqlite "
-        f"{version('aiosqlite')}, asyncpg {version('asyncpg')}, FastAPI {version('fastapi')}, "
-        f"httpx {version('httpx')}, redis-py {version('redis')}"
+    print_machine(
+        "tenant cache benchmark",
+        [*APP_PACKAGES, ("redis-py", "redis")],
     )
     if "postgresql" in backends:
         print(f"  PostgreSQL server: {postgres_admin_url().rpartition('@')[2]} (version below)")

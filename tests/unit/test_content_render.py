@@ -1,4 +1,4 @@
-"""Bodies to safe HTML (`rustok.content.render`) and slugs from titles (`rustok.content.slugs`): pure
+"""Bodies to safe HTML (`rustok.content.render`) and slugs from titles (`rustok.core.slugs`): pure
 functions, no database. The HTTP tests (tests/e2e/test_content_nodes.py) check that the API serves what
 these return."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from rustok.content import slugs
 from rustok.content.models import BodyFormat
 from rustok.content.render import render, sanitize
+from rustok.core import slugs
 
 LINK_REL = 'rel="noopener noreferrer nofollow"'
 SLUG = TypeAdapter(slugs.Slug)

@@ -29,13 +29,13 @@ from rustok.content.schemas import (
     TermRef,
     TranslationOut,
 )
-from rustok.content.slugs import MAX_LENGTH as SLUG_MAX_LENGTH
 from rustok.core.deps import PageDep, UoWDep
 from rustok.core.errors import problem_responses
 from rustok.core.event_fields import Kind, Locale
 from rustok.core.pagination import Page
 from rustok.core.routing import make_router
 from rustok.core.security import Principal, requires
+from rustok.core.slugs import MAX_LENGTH as SLUG_MAX_LENGTH
 
 router = make_router()
 content = make_router(prefix="/api/content", tags=["content"])

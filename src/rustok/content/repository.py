@@ -22,8 +22,8 @@ from rustok.content.models import (
     Tag,
     TagTranslation,
 )
-from rustok.content.slugs import family
 from rustok.core.repository import Repository
+from rustok.core.slugs import family
 
 
 class Term(NamedTuple):

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from rustok.content.models import BodyFormat, NodeStatus
-from rustok.content.slugs import Slug
 from rustok.core.event_fields import Kind, Locale
+from rustok.core.slugs import Slug
 
 MAX_TRANSLATIONS = 50
 MAX_BODY_CHARS = 1_000_000

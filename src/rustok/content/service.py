@@ -22,18 +22,15 @@ Rules kept here:
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from rustok.content import slugs
 from rustok.content.events import (
     BodyUpdated,
     CategoryCreated,
@@ -85,7 +82,7 @@ from rustok.content.schemas import (
     TagUpdate,
     TranslationIn,
 )
-from rustok.core import clock
+from rustok.core import clock, slugs
 from rustok.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from rustok.core.pagination import PageParams, Slice, paginate
 from rustok.core.permissions import Action, Permission, Resource, Scope
@@ -93,9 +90,6 @@ from rustok.core.security import Principal, ensure, grant_of
 from rustok.core.uow import UnitOfWork
 
 T = TypeVar("T")
-# A generated slug is retried this often; after the n-th collision a writer picks among the next 2**n free
-# numbers, so many writers of one title spread out in a few rounds instead of colliding one by one.
-SLUG_ATTEMPTS = 12
 
 
 # ---------------------------------------------------------------------------------------- who sees what
@@ -154,53 +148,8 @@ def _invalid_reference(field: str, what: str, id_: uuid.UUID) -> Unprocessable:
     )
 
 
-def _slug_conflict(slug: str, where: str) -> Conflict:
-    return Conflict(f"The slug {slug!r} is taken {where}.", code="slug_conflict")
-
-
 def _invalid_transition(node: Node, action: str) -> Conflict:
     return Conflict(f"A {node.status} node cannot be {action}.", code="invalid_transition")
-
-
-# ------------------------------------------------------------------------------------------------- slugs
-
-
-async def _save_with_slug(
-    session: AsyncSession,
-    row: Any,
-    *,
-    given: str | None,
-    base: str,
-    owner_id: uuid.UUID,
-    slug_owner: Callable[[str], Awaitable[uuid.UUID | None]],
-    slugs_like: Callable[[str], Awaitable[set[str]]],
-    where: str,
-) -> None:
-    """Set ``row.slug`` (``given``, or a free one made from ``base``) and flush the row inside a SAVEPOINT,
-    so that losing a race for the slug to a concurrent writer costs a retry, not the request."""
-    if given is not None:
-        holder = await slug_owner(given)
-        if holder is not None and holder != owner_id:
-            raise _slug_conflict(given, where)
-        row.slug = given
-        try:
-            async with session.begin_nested():
-                session.add(row)
-                await session.flush()
-        except IntegrityError:
-            raise _slug_conflict(given, where) from None
-        return
-    for attempt in range(SLUG_ATTEMPTS):
-        skip = secrets.randbelow(2**attempt) if attempt else 0
-        row.slug = slugs.first_free(base, await slugs_like(base), skip=skip)
-        try:
-            async with session.begin_nested():
-                session.add(row)
-                await session.flush()
-        except IntegrityError:
-            continue
-        return
-    raise Conflict(f"Could not find a free slug for {base!r} {where}; give one.", code="slug_conflict")
 
 
 # ------------------------------------------------------------------------------------------------- views
@@ -371,7 +320,7 @@ async def _save_node_slug(
     base: str = "",
 ) -> None:
     locale = row.locale
-    await _save_with_slug(
+    await slugs.save_unique(
         uow.session,
         row,
         given=given,
@@ -739,7 +688,7 @@ async def _put_terms(
         else:
             row = make(item)
         locale = item.locale
-        await _save_with_slug(
+        await slugs.save_unique(
             uow.session,
             row,
             given=given,

@@ -8,10 +8,17 @@ letters (any script) and digits in hyphen-separated words.
 
 from __future__ import annotations
 
-from typing import Annotated
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, StringConstraints
 from slugify import slugify
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rustok.core.errors import Conflict
 
 MAX_LENGTH = 200
 FALLBACK = "untitled"
@@ -72,3 +79,54 @@ def first_free(base: str, taken: set[str], *, skip: int = 0) -> str:
                 return candidate
             skip -= 1
         number += 1
+
+
+# A generated slug is retried this often; after the n-th collision a writer picks among the next 2**n free
+# numbers, so many writers of one title spread out in a few rounds instead of colliding one by one.
+SLUG_ATTEMPTS = 12
+
+
+def _conflict(slug: str, where: str) -> Conflict:
+    return Conflict(f"The slug {slug!r} is taken {where}.", code="slug_conflict")
+
+
+async def save_unique(
+    session: AsyncSession,
+    row: Any,
+    *,
+    given: str | None,
+    base: str,
+    owner_id: uuid.UUID,
+    slug_owner: Callable[[str], Awaitable[uuid.UUID | None]],
+    slugs_like: Callable[[str], Awaitable[set[str]]],
+    where: str,
+    field: str = "slug",
+) -> None:
+    """Set the row's slug (attribute ``field``: ``given``, or a free one made from ``base``) and flush the
+    row inside a SAVEPOINT, so that losing a race for the slug to a concurrent writer costs a retry, not the
+    request. A ``given`` slug that another owner holds is a 409 ``slug_conflict``. ``slug_owner`` and
+    ``slugs_like`` look up, in the slug's scope of uniqueness, who holds a slug and which slugs of
+    ``base``'s family are taken."""
+    if given is not None:
+        holder = await slug_owner(given)
+        if holder is not None and holder != owner_id:
+            raise _conflict(given, where)
+        setattr(row, field, given)
+        try:
+            async with session.begin_nested():
+                session.add(row)
+                await session.flush()
+        except IntegrityError:
+            raise _conflict(given, where) from None
+        return
+    for attempt in range(SLUG_ATTEMPTS):
+        skip = secrets.randbelow(2**attempt) if attempt else 0
+        setattr(row, field, first_free(base, await slugs_like(base), skip=skip))
+        try:
+            async with session.begin_nested():
+                session.add(row)
+                await session.flush()
+        except IntegrityError:
+            continue
+        return
+    raise Conflict(f"Could not find a free slug for {base!r} {where}; give one.", code="slug_conflict")

@@ -81,8 +81,9 @@ def first_free(base: str, taken: set[str], *, skip: int = 0) -> str:
         number += 1
 
 
-# A generated slug is retried this often; after the n-th collision a writer picks among the next 2**n free
-# numbers, so many writers of one title spread out in a few rounds instead of colliding one by one.
+# A generated slug is retried this often. The first retry takes the first free number (two writers of one
+# title get `x` and `x-2`); after the n-th collision a writer picks among the next 2**(n-1) free numbers, so
+# many writers of one title spread out in a few rounds instead of colliding one by one.
 SLUG_ATTEMPTS = 12
 
 
@@ -120,7 +121,7 @@ async def save_unique(
             raise _conflict(given, where) from None
         return
     for attempt in range(SLUG_ATTEMPTS):
-        skip = secrets.randbelow(2**attempt) if attempt else 0
+        skip = secrets.randbelow(2 ** (attempt - 1)) if attempt > 1 else 0
         setattr(row, field, first_free(base, await slugs_like(base), skip=skip))
         try:
             async with session.begin_nested():

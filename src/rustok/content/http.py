@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query, Request, Response
 
 from rustok.content import service
-from rustok.content.locales import tenant_locales
 from rustok.content.media.http import router as media_router
 from rustok.content.models import NodeStatus
 from rustok.content.schemas import (
@@ -36,6 +35,7 @@ from rustok.core.pagination import Page
 from rustok.core.routing import make_router
 from rustok.core.security import Principal, requires
 from rustok.core.slugs import MAX_LENGTH as SLUG_MAX_LENGTH
+from rustok.tenants.service import tenant_locales
 
 router = make_router()
 content = make_router(prefix="/api/content", tags=["content"])

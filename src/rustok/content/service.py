@@ -48,7 +48,6 @@ from rustok.content.events import (
     TagDetached,
     TagUpdated,
 )
-from rustok.content.locales import Locales, pick_locale
 from rustok.content.models import (
     COMMENT,
     Category,
@@ -88,6 +87,7 @@ from rustok.core.pagination import PageParams, Slice, paginate
 from rustok.core.permissions import Action, Permission, Resource, Scope
 from rustok.core.security import Principal, ensure, grant_of
 from rustok.core.uow import UnitOfWork
+from rustok.tenants.service import Locales, pick_locale
 
 T = TypeVar("T")
 

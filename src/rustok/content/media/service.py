@@ -20,7 +20,6 @@ import anyio
 from pydantic import ValidationError
 
 from rustok.content.events import MediaDeleted, MediaUploaded
-from rustok.content.locales import pick_locale, tenant_locales
 from rustok.content.media.repository import MediaRepository, MediaTranslationRepository
 from rustok.content.media.schemas import MediaUploadFields
 from rustok.content.media.sniff import HEAD_BYTES, TAIL_BYTES, ImageTooLarge, safe_filename, sniff
@@ -31,6 +30,7 @@ from rustok.core.ids import new_id
 from rustok.core.logging import get_logger
 from rustok.core.pagination import PageParams, Slice
 from rustok.core.uow import UnitOfWork
+from rustok.tenants.service import pick_locale, tenant_locales
 
 log = get_logger("rustok.media")
 

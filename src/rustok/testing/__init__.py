@@ -5,6 +5,7 @@ an HTTP client on the app, and id and time helpers. See docs/testing.md."""
 from rustok.testing.auth import SignedInUser, login_as, new_tenant, sign_in_as
 from rustok.testing.backends import only_on
 from rustok.testing.clock import FrozenClock
+from rustok.testing.commerce import make_order, make_product, make_variant
 from rustok.testing.content import make_category, make_comment, make_node, make_tag
 from rustok.testing.events import EventRecorder, RecordedEvents, pending_count, settle
 from rustok.testing.http import app_client, http_client
@@ -26,7 +27,10 @@ __all__ = [
     "make_category",
     "make_comment",
     "make_node",
+    "make_order",
+    "make_product",
     "make_tag",
+    "make_variant",
     "new_tenant",
     "only_on",
     "pending_count",

@@ -1,5 +1,5 @@
-"""Factories for the catalog and orders, made through the real HTTP API (so a test's data went through every rule a
-client's would)::
+"""Factories for the catalog and orders, made through the real HTTP API (so a test's data went through
+every rule a client's would)::
 
     headers = await login_as(client, app, tenant_id, "manager")
     shirt = await make_product(client, headers, title="Shirt", status="active",

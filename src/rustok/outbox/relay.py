@@ -71,6 +71,8 @@ _CANDIDATE_TENANTS = text(
               SELECT objid::bigint FROM pg_locks
               WHERE locktype = 'advisory' AND classid = :ns AND objsubid = 2 AND granted
                 AND pid <> pg_backend_pid()
+                -- advisory locks are per database, pg_locks shows the whole cluster's
+                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
           )
         ORDER BY position
         LIMIT :size

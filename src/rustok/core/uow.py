@@ -67,6 +67,12 @@ class UnitOfWork:
         self.committed = False
 
     @property
+    def session_factory(self) -> SessionFactory:
+        """Where this unit of work's sessions come from: for work an after-commit hook does in a unit of
+        work of its own."""
+        return self._session_factory
+
+    @property
     def session(self) -> AsyncSession:
         if self._session is None:
             raise RuntimeError("the unit of work has not been entered")

@@ -42,6 +42,21 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+# Search structures the migrations make per backend and the ORM does not map (see rustok.index.models):
+# SQLite's FTS5 tables (and their shadow tables), PostgreSQL's search_vector columns.
+_UNMAPPED_TABLE_PREFIXES = ("index_content_fts", "index_products_fts")
+_UNMAPPED_COLUMNS = frozenset({"search_vector"})
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """What autogenerate (and the drift check) compares: everything but the unmapped search structures."""
+    if type_ == "table" and name is not None and name.startswith(_UNMAPPED_TABLE_PREFIXES):
+        return False
+    if type_ == "column" and reflected and compare_to is None and name in _UNMAPPED_COLUMNS:
+        return False
+    return not (type_ == "index" and reflected and compare_to is None and name and name.endswith("_search"))
+
+
 def context_options(connection: Connection) -> dict[str, Any]:
     """The options env.py and the drift check both configure Alembic with."""
     return {
@@ -52,6 +67,7 @@ def context_options(connection: Connection) -> dict[str, Any]:
         # rustok.core.db makes SQLAlchemy emit BEGIN on SQLite, so its DDL is transactional too.
         "transactional_ddl": True,
         "render_item": _render_item,
+        "include_object": include_object,
     }
 
 

@@ -1,0 +1,106 @@
+"""What the index does on events: rebuild the documents the event may have changed, from their source's
+current state (so redelivery, replay and reordering change nothing), and announce ``index.updated``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from rustok.content import service as content
+from rustok.core.events import Envelope
+from rustok.core.logging import get_logger
+from rustok.core.uow import UnitOfWork
+from rustok.index import metrics, service
+from rustok.index.repository import Target
+from rustok.outbox import Consumer, consumer
+
+log = get_logger("rustok.index")
+
+CONTENT = "index.content"
+PRODUCTS = "index.products"
+REINDEX = "index.reindex"
+
+
+async def _affected_nodes(event: Envelope[Any], uow: UnitOfWork) -> list[uuid.UUID]:
+    payload = event.payload
+    if event.event_type in ("tag.attached", "tag.detached"):
+        return [payload.target_id] if payload.target_type == "node" else []
+    if event.event_type in ("tag.updated", "tag.deleted"):
+        return await content.node_ids_tagged(uow, payload.tag_id)
+    if event.event_type in ("category.updated", "category.deleted"):
+        # A deleted category's nodes were uncategorized, each announced as node.updated.
+        return await content.node_ids_in_category(uow, payload.category_id)
+    return [payload.node_id]
+
+
+def _observe_lag_after_commit(uow: UnitOfWork, name: str) -> None:
+    """Refresh the consumer's lag gauge once its transaction is durable (throttled)."""
+    if not metrics.due(name):
+        return
+
+    async def refresh(done: UnitOfWork) -> None:
+        try:
+            await metrics.observe_lag(done.session_factory, [CONSUMERS_BY_NAME[name]])
+        except Exception as exc:  # a metric never fails the delivery it follows
+            log.warning("index_lag_not_observed", consumer=name, error=str(exc))
+
+    uow.after_commit(refresh)
+
+
+@consumer(
+    CONTENT,
+    "node.created",
+    "node.updated",
+    "node.translation.updated",
+    "node.published",
+    "node.unpublished",
+    "node.deleted",
+    "body.updated",
+    "tag.attached",
+    "tag.detached",
+    "tag.updated",
+    "tag.deleted",
+    "category.updated",
+    "category.deleted",
+)
+async def index_content(event: Envelope[Any], uow: UnitOfWork) -> None:
+    """Re-build the documents of the nodes the event concerns."""
+    await service.reindex(uow, "content", await _affected_nodes(event, uow))
+    _observe_lag_after_commit(uow, CONTENT)
+
+
+@consumer(
+    PRODUCTS,
+    "product.created",
+    "product.updated",
+    "product.published",
+    "product.unpublished",
+    "product.deleted",
+    "variant.created",
+    "variant.updated",
+    "variant.deleted",
+    "price.updated",
+    "inventory.updated",
+)
+async def index_products(event: Envelope[Any], uow: UnitOfWork) -> None:
+    """Re-build the documents of the product the event concerns."""
+    await service.reindex(uow, "products", [event.payload.product_id])
+    _observe_lag_after_commit(uow, PRODUCTS)
+
+
+@consumer(REINDEX, "index.reindex_requested")
+async def reindex_requested(event: Envelope[Any], uow: UnitOfWork) -> None:
+    """One document, or all of the tenant's read model (in the delivery's transaction: all or nothing;
+    for a large tenant prefer ``rustok index rebuild``, which commits in checkpointed batches)."""
+    payload = event.payload
+    target: Target = "content" if payload.target_type == "content" else "products"
+    if payload.target_id is not None:
+        await service.reindex(uow, target, [payload.target_id])
+    else:
+        walked = await service.reindex_all_within(uow, target)
+        log.info("index_rebuilt", target=target, tenant_id=str(event.tenant_id), processed=walked)
+    _observe_lag_after_commit(uow, REINDEX)
+
+
+CONSUMERS: list[Consumer] = [index_content, index_products, reindex_requested]
+CONSUMERS_BY_NAME = {c.name: c for c in CONSUMERS}

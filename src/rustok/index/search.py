@@ -1,0 +1,384 @@
+"""Full-text search over the index read models (``index_content``, ``index_products``), one backend per
+database: SQLite FTS5 and PostgreSQL text search. The backend is chosen by the session's dialect.
+
+**Tenant isolation.** Every statement here is raw SQL (``sqlalchemy.text``): FTS5's ``MATCH``, ``bm25`` and
+``snippet`` and PostgreSQL's ``@@``, ``ts_rank_cd`` and ``ts_headline`` have no ORM form worth having. Raw
+SQL bypasses the ORM's tenant scoping (`rustok.core.tenancy`) entirely, so **every statement in this module
+names the tenant itself** (``tenant_id = :tenant_id``, bound from the caller's resolved tenant). A new
+statement added here without that condition would read every tenant's documents: keep it in each one.
+
+**User input never becomes query syntax.** The text is split into terms and quoted phrases
+(`parse_terms`); each is handed to the engine as a quoted string (FTS5: ``"term"``, the FTS5 string syntax;
+PostgreSQL: the same quoted form through ``websearch_to_tsquery``, which never raises on any input). So
+``OR``, ``NEAR``, ``*``, ``-``, parentheses and stray quotes are searched as the words they contain (or
+dropped when they contain none), never interpreted, and cannot make a syntax error. Terms are ANDed; a
+quoted ``"a b"`` is a phrase.
+
+Ranking: score (higher first), then type, then document id; the keyset cursor carries those three values.
+Content and products, when both are searched, are merged by score (the scores of one backend are of one
+kind, so this is a rough but stable merge). Excerpts are HTML: the document text escaped, with the matched
+words wrapped in ``<mark>``…``</mark>``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rustok.core.errors import BadRequest, Unprocessable
+from rustok.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+
+DocumentType = Literal["content", "product"]
+TYPES: tuple[DocumentType, ...] = ("content", "product")  # in cursor order
+PUBLISHED = {"content": "published", "product": "active"}
+MAX_TERMS = 32  # more words than this add nothing to a search and only cost time
+
+# Markers the engines put around matched words; the text between them is escaped, then they become <mark>.
+_OPEN, _CLOSE = "\x02", "\x03"
+# Quoted phrases or runs of anything else that is not white space.
+_TOKEN = re.compile(r'"([^"]*)"?|([^\s"]+)')
+_WORD = re.compile(r"\w")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What to search: the user's text, the filters, which drafts the caller may see, and the page."""
+
+    text: str
+    types: tuple[DocumentType, ...] = TYPES
+    locale: str | None = None
+    kind: str | None = None  # content only: with a kind, products are not searched
+    # Drafts (content not ``published``, products not ``active``) are served only where these are False.
+    published_content_only: bool = True
+    published_products_only: bool = True
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    type: DocumentType
+    id: uuid.UUID  # the node's or the product's id
+    document_id: int  # the read model's row
+    locale: str
+    title: str
+    excerpt: str
+    slug: str  # the node's slug, the product's handle
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    items: list[SearchHit]
+    next_cursor: str | None = None
+
+
+class SearchBackend(Protocol):
+    async def search(self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery) -> SearchPage:
+        """One page of the tenant's documents that match ``query``, best first."""
+        ...
+
+
+# ------------------------------------------------------------------------------------------ the query text
+
+
+def parse_terms(query: str) -> list[str]:
+    """The user's text as terms and phrases: ``foo "bar baz" qux`` → ``["foo", "bar baz", "qux"]``.
+    An unclosed quote runs to the end. Pieces with no word character (``*``, ``-``, ``()``) are dropped:
+    the tokenizers would drop them anyway, and an empty FTS5 string is not a term."""
+    terms: list[str] = []
+    for match in _TOKEN.finditer(query):
+        piece = " ".join((match.group(1) if match.group(1) is not None else match.group(2)).split())
+        if piece and _WORD.search(piece):
+            terms.append(piece)
+    return terms[:MAX_TERMS]
+
+
+def quoted(terms: Sequence[str]) -> str:
+    """The terms as space-separated double-quoted strings: an FTS5 query that is an AND of phrases, and
+    a ``websearch_to_tsquery`` input meaning the same. Terms never contain a double quote (`parse_terms`
+    splits on them), so each string is closed where it should be."""
+    return " ".join(f'"{term}"' for term in terms)
+
+
+def mark(snippet: str | None) -> str:
+    """A snippet with engine markers as safe HTML: everything escaped, the markers turned into marks."""
+    if not snippet:
+        return ""
+    escaped = html.escape(snippet, quote=True)
+    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+
+
+# -------------------------------------------------------------------------------------------------- cursor
+
+
+@dataclass(frozen=True, slots=True)
+class After:
+    """The last hit served: the next page starts strictly after it in (score desc, type, id) order."""
+
+    score: float
+    type: DocumentType
+    id: int
+
+
+def decode_after(cursor: str | None) -> After | None:
+    if cursor is None:
+        return None
+    score, kind, document_id = decode_cursor(cursor, 3)
+    if (
+        not isinstance(score, int | float)
+        or isinstance(score, bool)
+        or kind not in TYPES
+        or not isinstance(document_id, int)
+        or isinstance(document_id, bool)
+    ):
+        raise BadRequest("The cursor does not fit this list.", code="invalid_cursor")
+    return After(float(score), kind, document_id)
+
+
+def encode_after(hit: SearchHit) -> str:
+    return encode_cursor([hit.score, hit.type, hit.document_id])
+
+
+def cursor_condition(kind: DocumentType, after: After | None, params: dict[str, Any]) -> str:
+    """The SQL condition (on the columns ``score`` and ``id``) that keeps rows of ``kind`` strictly after
+    the cursor: a lower score, or the same score and later in (type, id) order."""
+    if after is None:
+        return "1 = 1"
+    params["after_score"] = after.score
+    if kind > after.type:
+        return "score <= :after_score"
+    if kind < after.type:
+        return "score < :after_score"
+    params["after_id"] = after.id
+    return "(score < :after_score OR (score = :after_score AND id > :after_id))"
+
+
+# ------------------------------------------------------------------------------------------------ backends
+
+# Per type: (table, public id column, slug column, the text the PostgreSQL excerpt is made from).
+_TABLES: dict[DocumentType, tuple[str, str, str, str]] = {
+    "content": ("index_content", "node_id", "slug", "d.excerpt, left(d.body_text, 20000)"),
+    "product": ("index_products", "product_id", "handle", "d.subtitle, left(d.description, 20000)"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One statement's conditions and parameters, shared by the backends: ``where`` on the document row
+    (alias ``d``), ``after`` (the cursor) on the ranked rows (columns ``score`` and ``id``)."""
+
+    where: str
+    after: str
+    params: dict[str, Any]
+
+
+def _plan(kind: DocumentType, tenant_id: uuid.UUID, query: SearchQuery, after: After | None) -> _Plan:
+    # The tenant first, always: raw SQL gets no tenant scoping from the ORM.
+    where = ["d.tenant_id = :tenant_id"]
+    params: dict[str, Any] = {"tenant_id": tenant_id, "limit": query.limit + 1}
+    published_only = query.published_content_only if kind == "content" else query.published_products_only
+    if published_only:
+        where.append("d.status = :status")
+        params["status"] = PUBLISHED[kind]
+    if query.locale is not None:
+        where.append("d.locale = :locale")
+        params["locale"] = query.locale
+    if kind == "content" and query.kind is not None:
+        where.append("d.kind = :kind")
+        params["kind"] = query.kind
+    return _Plan(" AND ".join(where), cursor_condition(kind, after, params), params)
+
+
+def _hit(kind: DocumentType, row: Any, excerpt: str) -> SearchHit:
+    public_id = row.public_id if isinstance(row.public_id, uuid.UUID) else uuid.UUID(str(row.public_id))
+    return SearchHit(
+        type=kind,
+        id=public_id,
+        document_id=int(row.id),
+        locale=row.locale,
+        title=row.title,
+        excerpt=excerpt,
+        slug=row.slug,
+        score=float(row.score),
+    )
+
+
+class SQLiteSearch:
+    """FTS5: ``MATCH`` on the external-content tables, ``bm25`` with column weights (negated, so higher is
+    better), ``snippet`` for the excerpt (the column that matched best). The FTS tables hold every
+    tenant's rows: the join to the document row carries the tenant condition. Diacritics are folded by
+    the tokenizer (``remove_diacritics 2``): ``cafe`` finds ``café`` and the other way round."""
+
+    # bm25 weights per FTS column: content (title, tags_text, excerpt, body_text), products (title,
+    # subtitle, handle, description).
+    WEIGHTS = "10.0, 4.0, 4.0, 1.0"
+    SNIPPET_TOKENS = 24
+
+    async def search(self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery) -> SearchPage:
+        terms = _terms(query)
+        after = decode_after(query.cursor)
+        if not terms:
+            return SearchPage([])
+        hits: list[SearchHit] = []
+        for kind in _types(query):
+            table, public_id, slug, _ = _TABLES[kind]
+            plan = _plan(kind, tenant_id, query, after)
+            params = _sqlite_params(plan.params) | {"match": quoted(terms)}
+            # Rank inside, keep the rows after the cursor outside (the score is computed). CROSS JOIN
+            # keeps the FTS table the outer loop (no scan of the filter index). Identifiers
+            # come from _TABLES and conditions from _plan, never from the caller: values are bound.
+            ranked = text(
+                f"SELECT * FROM (SELECT d.id AS id, d.{public_id} AS public_id, d.locale AS locale, "  # noqa: S608
+                f"d.title AS title, d.{slug} AS slug, -bm25({table}_fts, {self.WEIGHTS}) AS score "
+                f"FROM {table}_fts CROSS JOIN {table} AS d ON d.id = {table}_fts.rowid "
+                f"WHERE {table}_fts MATCH :match AND {plan.where}) "
+                f"WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit"
+            )
+            rows = (await session.execute(ranked, params)).all()
+            if not rows:
+                continue
+            # Snippets for the page only (the sorter above would otherwise make one for every match).
+            snippets = text(
+                f"SELECT {table}_fts.rowid AS id, "  # noqa: S608
+                f"snippet({table}_fts, -1, :open, :close, '…', {self.SNIPPET_TOKENS}) AS snippet "
+                f"FROM {table}_fts CROSS JOIN {table} AS d ON d.id = {table}_fts.rowid "
+                f"WHERE {table}_fts MATCH :match AND d.tenant_id = :tenant_id AND d.id IN :ids"
+            ).bindparams(bindparam("ids", expanding=True))
+            found = await session.execute(
+                snippets,
+                {
+                    "match": params["match"],
+                    "tenant_id": params["tenant_id"],
+                    "ids": [row.id for row in rows],
+                    "open": _OPEN,
+                    "close": _CLOSE,
+                },
+            )
+            excerpts = {int(row.id): mark(row.snippet) for row in found}
+            hits.extend(_hit(kind, row, excerpts.get(int(row.id), "")) for row in rows)
+        return _page(hits, query.limit)
+
+
+def _sqlite_params(params: dict[str, Any]) -> dict[str, Any]:
+    # The ORM stores a Uuid column on SQLite as 32 hex characters; raw SQL must compare with the same.
+    return {key: value.hex if isinstance(value, uuid.UUID) else value for key, value in params.items()}
+
+
+# The document text HTML-escaped in SQL, before ts_headline adds its marks.
+_PG_ESCAPED = (
+    "replace(replace(replace(replace(replace(concat_ws(' … ', {body}), "
+    "'&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '\"', '&quot;'), '''', '&#x27;')"
+)
+
+
+class PostgreSQLSearch:
+    """PostgreSQL: ``search_vector @@ websearch_to_tsquery(...)`` on the GIN-indexed column, ranked by
+    ``ts_rank_cd`` with the weights of the columns (A title, B tags/excerpt/subtitle/handle, C body), the
+    excerpt made by ``ts_headline`` over the escaped text (excerpt and the start of the body).
+
+    A document's vector was made with the configuration of its locale (``rustok_ts_config``). With a
+    ``locale`` filter the query is parsed with that configuration; without one it is the OR of the query
+    parsed with ``simple`` and with the configuration of each of the tenant's locales, so a word matches
+    an English document by its English stem and a Hungarian one by its unstemmed form alike. Diacritics
+    are not folded (no ``unaccent``): ``cafe`` does not find ``café`` here, nor the other way round."""
+
+    WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C, B, A
+    HEADLINE = (
+        "StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, "
+        'FragmentDelimiter=" … "'
+    )
+
+    async def search(self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery) -> SearchPage:
+        terms = _terms(query)
+        after = decode_after(query.cursor)
+        if not terms:
+            return SearchPage([])
+        configs = await self._configs(session, tenant_id, query.locale)
+        tsquery = " || ".join(
+            f"websearch_to_tsquery(CAST(:config_{i} AS regconfig), :q)" for i in range(len(configs))
+        )
+        hits: list[SearchHit] = []
+        for kind in _types(query):
+            table, public_id, slug, body = _TABLES[kind]
+            plan = _plan(kind, tenant_id, query, after)
+            params = plan.params | {"q": quoted(terms), "options": self.HEADLINE}
+            params |= {f"config_{i}": config for i, config in enumerate(configs)}
+            # Rank every match, keep one page after the cursor, then read the text and make headlines for
+            # that page only (the text is not carried through the sort).
+            # Identifiers come from _TABLES and conditions from _plan, never from the caller.
+            escaped = _PG_ESCAPED.format(body=body)
+            statement = text(
+                f"WITH query AS (SELECT {tsquery} AS q), "  # noqa: S608
+                f"ranked AS (SELECT d.id, d.{public_id} AS public_id, d.locale, d.title, d.{slug} AS slug, "
+                f"ts_rank_cd('{self.WEIGHTS}'::float4[], d.search_vector, query.q)::float8 AS score "
+                f"FROM {table} AS d, query WHERE d.search_vector @@ query.q AND {plan.where}), "
+                f"page AS (SELECT * FROM ranked WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit) "
+                "SELECT page.id, page.public_id, page.locale, page.title, page.slug, page.score, "
+                f"ts_headline(rustok_ts_config(page.locale), {escaped}, query.q, :options) AS snippet "
+                f"FROM page JOIN {table} AS d ON d.id = page.id AND d.tenant_id = :tenant_id, query "
+                "ORDER BY page.score DESC, page.id"
+            )
+            rows = (await session.execute(statement, params)).all()
+            hits.extend(_hit(kind, row, row.snippet or "") for row in rows)
+        return _page(hits, query.limit)
+
+    async def _configs(self, session: AsyncSession, tenant_id: uuid.UUID, locale: str | None) -> list[str]:
+        """The text-search configurations to parse the query with."""
+        if locale is not None:
+            found = await session.execute(text("SELECT rustok_ts_config(:locale)::text"), {"locale": locale})
+            return [str(found.scalar_one())]
+        rows = await session.execute(
+            text(
+                "SELECT DISTINCT rustok_ts_config(locale)::text FROM tenant_locales "
+                "WHERE tenant_id = :tenant_id"
+            ),
+            {"tenant_id": tenant_id},
+        )
+        return sorted({"simple", *(str(config) for config in rows.scalars())})
+
+
+def _terms(query: SearchQuery) -> list[str]:
+    if not query.text.strip():
+        raise Unprocessable("Say what to search for.", code="empty_query")
+    if not 1 <= query.limit <= MAX_LIMIT:
+        raise Unprocessable(f"limit is 1 to {MAX_LIMIT}.", code="invalid_limit")
+    return parse_terms(query.text)
+
+
+def _types(query: SearchQuery) -> tuple[DocumentType, ...]:
+    # A kind is a content filter: products have none, so a search by kind finds content only.
+    return tuple(kind for kind in query.types if query.kind is None or kind == "content")
+
+
+def _page(hits: list[SearchHit], limit: int) -> SearchPage:
+    """The best ``limit`` of the hits of every type, with the cursor after the last when more remain."""
+    hits.sort(key=lambda hit: (-hit.score, TYPES.index(hit.type), hit.document_id))
+    if len(hits) <= limit:
+        return SearchPage(hits)
+    served = hits[:limit]
+    return SearchPage(served, encode_after(served[-1]))
+
+
+BACKENDS: dict[str, SearchBackend] = {"sqlite": SQLiteSearch(), "postgresql": PostgreSQLSearch()}
+
+
+def backend_for(session: AsyncSession) -> SearchBackend:
+    """The search backend of the session's database."""
+    dialect = session.get_bind().dialect.name
+    try:
+        return BACKENDS[dialect]
+    except KeyError:
+        raise RuntimeError(f"no search backend for the {dialect} dialect") from None
+
+
+async def search(session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery) -> SearchPage:
+    """Search the tenant's index with the backend of the session's database."""
+    return await backend_for(session).search(session, tenant_id, query)

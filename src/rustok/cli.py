@@ -374,5 +374,109 @@ def tenant_create(
     _print(_run(work, write=True))
 
 
+# ------------------------------------------------------------------------------------------------- index
+
+index_app = typer.Typer(help="The search index: rebuild and verify the read models.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+INDEX_TARGETS = ("content", "products", "all")
+
+
+def _index_targets(target: str) -> list[Any]:
+    if target not in INDEX_TARGETS:
+        typer.echo(f"rustok: --target must be one of {', '.join(INDEX_TARGETS)}, not {target!r}", err=True)
+        raise typer.Exit(code=2)
+    return ["content", "products"] if target == "all" else [target]
+
+
+async def _index_tenants(sessions: Any, tenant: str | None) -> list[uuid.UUID]:
+    """The tenant named by ``tenant`` (slug or id), or every tenant; exit 1 for an unknown one."""
+    from sqlalchemy import select
+
+    from rustok.core.ids import parse_id
+    from rustok.tenants.models import Tenant
+    from rustok.tenants.repository import TenantRepository
+
+    async with UnitOfWork(sessions, TenantScope.all_tenants(), write=False) as uow:
+        if tenant is None:
+            return list((await uow.session.scalars(select(Tenant.id).order_by(Tenant.id))).all())
+        repository = TenantRepository(uow.session)
+        tenant_id = parse_id(tenant.strip())
+        found = (
+            await repository.find(("id", str(tenant_id)))
+            if tenant_id is not None
+            else await repository.find(("slug", tenant.strip().lower()))
+        )
+    if found is None:
+        typer.echo(f"rustok: no tenant {tenant!r}", err=True)
+        raise typer.Exit(code=1)
+    return [found.id]
+
+
+def _run_index(work: Callable[[Any, list[uuid.UUID]], Awaitable[T]], tenant: str | None) -> T:
+    from rustok.core.db import create_engine, create_sessionmaker
+
+    settings = _settings()
+
+    async def run() -> T:
+        engine = create_engine(settings)
+        try:
+            sessions = create_sessionmaker(engine)
+            return await work(sessions, await _index_tenants(sessions, tenant))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@index_app.command("rebuild")
+def index_rebuild(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant (slug or id); default: all.")] = None,
+    target: Annotated[str, typer.Option(help="content, products or all.")] = "all",
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Source ids per transaction.")] = 500,
+) -> None:
+    """Rebuild the search documents from their source, in checkpointed batches (a rebuild that died
+    resumes where it stopped); live updates keep flowing meanwhile. Prints what was done as JSON."""
+    from rustok.index import service
+
+    targets = _index_targets(target)
+
+    async def work(sessions: Any, tenants: list[uuid.UUID]) -> list[dict[str, Any]]:
+        done = []
+        for tenant_id in tenants:
+            for name in targets:
+                result = await service.rebuild(sessions, tenant_id, name, batch_size=batch_size)
+                done.append(result.as_dict())
+        return done
+
+    _print({"rebuilds": _run_index(work, tenant)})
+
+
+@index_app.command("verify")
+def index_verify(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant (slug or id); default: all.")] = None,
+    target: Annotated[str, typer.Option(help="content, products or all.")] = "all",
+) -> None:
+    """Compare every search document with what its source builds now: counts of missing, extra and
+    different documents with examples, as JSON. Exit code 1 when anything drifted."""
+    from rustok.index import service
+
+    targets = _index_targets(target)
+
+    async def work(sessions: Any, tenants: list[uuid.UUID]) -> list[dict[str, Any]]:
+        found = []
+        for tenant_id in tenants:
+            async with UnitOfWork(sessions, TenantScope.of(tenant_id), write=False) as uow:
+                for name in targets:
+                    drift = await service.verify(uow, name)
+                    found.append({"tenant_id": str(tenant_id), **drift.as_dict()})
+        return found
+
+    reports = _run_index(work, tenant)
+    clean = all(report["clean"] for report in reports)
+    _print({"clean": clean, "reports": reports})
+    if not clean:
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     app()

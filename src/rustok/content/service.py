@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from rustok.content.events import (
@@ -899,3 +900,77 @@ async def delete_tag(uow: UnitOfWork, tag_id: uuid.UUID) -> None:
         uow.record(TagDetached(tag_id=tag.id, target_type="node", target_id=link.node_id))
     uow.record(TagDeleted(tag_id=tag.id))
     await repository.delete(tag)
+
+
+# ------------------------------------------------------------------------------------ for the search index
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSource:
+    """A node as the search index reads it: every translation and body, and the names of its category and
+    tags in every locale they have (read-only; for `rustok.index`)."""
+
+    node: Node
+    translations: list[NodeTranslation]
+    bodies: list[NodeBody]
+    category: list[Term]  # the category's name per locale; empty when uncategorized
+    tags: list[Term]  # (tag, locale) names, in the order the tags were attached
+
+
+async def document_sources(uow: UnitOfWork, node_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, NodeSource]:
+    """The nodes of ``node_ids`` that exist, with everything the index builds their documents from."""
+    if not node_ids:
+        return {}
+    repository = NodeRepository(uow.session)
+    nodes = await repository.list(Node.id.in_(list(node_ids)))
+    ids = [node.id for node in nodes]
+    translations = _grouped(await repository.translations(ids), lambda t: t.node_id)
+    bodies = _grouped(await repository.bodies(ids), lambda b: b.node_id)
+    tags = _grouped(await repository.tag_terms(ids), lambda t: t.owner_id)
+    category_ids = list({node.category_id for node in nodes if node.category_id is not None})
+    categories = (
+        _grouped(await CategoryRepository(uow.session).terms(category_ids), lambda t: t.owner_id)
+        if category_ids
+        else {}
+    )
+    return {
+        node.id: NodeSource(
+            node=node,
+            translations=translations.get(node.id, []),
+            bodies=bodies.get(node.id, []),
+            category=categories.get(node.category_id, []) if node.category_id is not None else [],
+            tags=tags.get(node.id, []),
+        )
+        for node in nodes
+    }
+
+
+async def document_source(uow: UnitOfWork, node_id: uuid.UUID) -> NodeSource | None:
+    """One node for the index, or None when it is gone."""
+    return (await document_sources(uow, [node_id])).get(node_id)
+
+
+async def node_ids_after(uow: UnitOfWork, after_id: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+    """Up to ``limit`` node ids of the tenant after ``after_id``, in id order (every kind and status)."""
+    statement = select(Node.id).order_by(Node.id).limit(limit)
+    if after_id is not None:
+        statement = statement.where(Node.id > after_id)
+    return list((await uow.session.scalars(statement)).all())
+
+
+async def existing_node_ids(uow: UnitOfWork, node_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``node_ids`` that still exist."""
+    if not node_ids:
+        return set()
+    statement = select(Node.id).where(Node.id.in_(list(node_ids)))
+    return set((await uow.session.scalars(statement)).all())
+
+
+async def node_ids_tagged(uow: UnitOfWork, tag_id: uuid.UUID) -> list[uuid.UUID]:
+    """The nodes the tag is attached to."""
+    return sorted(link.node_id for link in await NodeTagRepository(uow.session).of_tag(tag_id))
+
+
+async def node_ids_in_category(uow: UnitOfWork, category_id: uuid.UUID) -> list[uuid.UUID]:
+    """The nodes in the category."""
+    return sorted(row.id for row in await NodeRepository(uow.session).in_category(category_id))

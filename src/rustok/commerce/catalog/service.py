@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from rustok.commerce import inventory
@@ -610,3 +611,85 @@ async def adjust_stock(
 async def set_stock(uow: UnitOfWork, variant_id: uuid.UUID, quantity: int) -> inventory.Stock:
     variant = await _variant_or_404(uow, variant_id, everything=True)
     return await inventory.set_quantity(uow, variant, quantity)
+
+
+# ------------------------------------------------------------------------------------ for the search index
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSource:
+    variant: Variant
+    prices: list[Price]
+    available: int  # on hand minus reserved, summed over the locations
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSource:
+    """A product as the search index reads it: every translation, its options, and its variants with their
+    prices and available stock (read-only; for `rustok.index`)."""
+
+    product: Product
+    translations: list[ProductTranslation]
+    options: list[ProductOption]
+    variants: list[VariantSource]
+
+
+async def document_sources(
+    uow: UnitOfWork, product_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ProductSource]:
+    """The products of ``product_ids`` that exist, with everything the index builds their documents from."""
+    from rustok.commerce.models import InventoryLevel
+
+    if not product_ids:
+        return {}
+    repository = ProductRepository(uow.session)
+    products = await repository.list(Product.id.in_(list(product_ids)))
+    ids = [p.id for p in products]
+    translations = _grouped(await repository.translations(ids), lambda t: t.product_id)
+    options = _grouped(await repository.options(ids), lambda o: o.product_id)
+    variants = VariantRepository(uow.session)
+    rows = await variants.list(Variant.product_id.in_(ids)) if ids else []
+    variant_ids = [v.id for v in rows]
+    prices = _grouped(await variants.prices(variant_ids), lambda p: p.variant_id) if variant_ids else {}
+    available: dict[uuid.UUID, int] = {}
+    if variant_ids:
+        statement = (
+            select(InventoryLevel.variant_id, func.sum(InventoryLevel.quantity - InventoryLevel.reserved))
+            .where(InventoryLevel.variant_id.in_(variant_ids))
+            .group_by(InventoryLevel.variant_id)
+        )
+        available = {row[0]: int(row[1] or 0) for row in (await uow.session.execute(statement)).all()}
+    by_product = _grouped(sorted(rows, key=lambda v: (v.rank, v.id)), lambda v: v.product_id)
+    return {
+        p.id: ProductSource(
+            product=p,
+            translations=translations.get(p.id, []),
+            options=options.get(p.id, []),
+            variants=[
+                VariantSource(v, prices.get(v.id, []), available.get(v.id, 0))
+                for v in by_product.get(p.id, [])
+            ],
+        )
+        for p in products
+    }
+
+
+async def document_source(uow: UnitOfWork, product_id: uuid.UUID) -> ProductSource | None:
+    """One product for the index, or None when it is gone."""
+    return (await document_sources(uow, [product_id])).get(product_id)
+
+
+async def product_ids_after(uow: UnitOfWork, after_id: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+    """Up to ``limit`` product ids of the tenant after ``after_id``, in id order (every status)."""
+    statement = select(Product.id).order_by(Product.id).limit(limit)
+    if after_id is not None:
+        statement = statement.where(Product.id > after_id)
+    return list((await uow.session.scalars(statement)).all())
+
+
+async def existing_product_ids(uow: UnitOfWork, product_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``product_ids`` that still exist."""
+    if not product_ids:
+        return set()
+    statement = select(Product.id).where(Product.id.in_(list(product_ids)))
+    return set((await uow.session.scalars(statement)).all())

@@ -1,0 +1,341 @@
+"""The index's consumers: content and products written through the HTTP API, delivered by a real relay to
+the index consumers, end up as search documents per locale, kept in step with every change."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, Literal
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from rustok.core.tenancy import TenantScope
+from rustok.core.uow import UnitOfWork
+from rustok.index.consumers import CONSUMERS
+from rustok.index.models import ContentDocument, ProductDocument
+from rustok.outbox.models import SysEvent
+from rustok.outbox.registry import ConsumerRegistry
+from rustok.outbox.relay import Relay
+from rustok.tenants.schemas import LocaleIn
+from rustok.tenants.service import enable_locale
+from rustok.testing import login_as, make_node, make_product, make_tag, make_variant, new_tenant
+
+MakeUoW = Callable[..., UnitOfWork]
+MakeRelay = Callable[..., Relay]
+
+
+def index_registry() -> ConsumerRegistry:
+    return ConsumerRegistry(CONSUMERS)
+
+
+async def deliver(make_relay: MakeRelay) -> int:
+    return await make_relay(index_registry()).run_until_idle()
+
+
+async def content_docs(make_uow: MakeUoW, tenant_id: uuid.UUID, node_id: Any) -> dict[str, ContentDocument]:
+    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
+        rows = await uow.session.scalars(
+            select(ContentDocument).where(ContentDocument.node_id == uuid.UUID(str(node_id)))
+        )
+        return {row.locale: row for row in rows}
+
+
+async def product_docs(
+    make_uow: MakeUoW, tenant_id: uuid.UUID, product_id: Any
+) -> dict[str, ProductDocument]:
+    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
+        rows = await uow.session.scalars(
+            select(ProductDocument).where(ProductDocument.product_id == uuid.UUID(str(product_id)))
+        )
+        return {row.locale: row for row in rows}
+
+
+async def setup(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, slug: str
+) -> tuple[uuid.UUID, dict[str, str]]:
+    tenant_id = await new_tenant(make_uow, slug)
+    async with make_uow(TenantScope.of(tenant_id)) as uow:
+        await enable_locale(uow, tenant_id, LocaleIn(locale="de"))
+    return tenant_id, await login_as(client, app, tenant_id, "admin")
+
+
+async def bilingual_post(client: httpx.AsyncClient, headers: dict[str, str], **fields: Any) -> Any:
+    return await make_node(
+        client,
+        headers,
+        title="Hello world",
+        body="# Greetings\n\nSome *bold* text &amp; more.",
+        status="published",
+        translations=[
+            {"locale": "en", "title": "Hello world", "excerpt": "An excerpt"},
+            {"locale": "de", "title": "Hallo Welt"},
+        ],
+        **fields,
+    )
+
+
+async def test_a_published_node_gets_a_document_per_locale(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, make_relay: MakeRelay
+) -> None:
+    tenant_id, headers = await setup(client, app, make_uow, "idx-one")
+    node = await bilingual_post(client, headers)
+
+    await deliver(make_relay)
+
+    docs = await content_docs(make_uow, tenant_id, node["id"])
+    assert set(docs) == {"en", "de"}
+    en, de = docs["en"], docs["de"]
+    assert (en.title, en.status, en.kind, en.excerpt) == ("Hello world", "published", "post", "An excerpt")
+    assert en.slug == "hello-world"
+    assert en.body_text is not None
+    assert "Greetings" in en.body_text
+    assert "<" not in en.body_text
+    assert "bold text" in en.body_text
+    assert de.title == "Hallo Welt"
+    assert de.body_text is None
+    assert en.published_at is not None
+    assert en.source_updated_at >= en.published_at
+
+
+async def test_a_translation_edit_unpublish_and_delete_follow(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, make_relay: MakeRelay
+) -> None:
+    tenant_id, headers = await setup(client, app, make_uow, "idx-two")
+    node = await bilingual_post(client, headers)
+    await deliver(make_relay)
+    before = await content_docs(make_uow, tenant_id, node["id"])
+
+    response = await client.patch(
+        f"/api/content/nodes/{node['id']}",
+        json={"translations": [{"locale": "de", "title": "Hallo Erde"}]},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    await deliver(make_relay)
+    docs = await content_docs(make_uow, tenant_id, node["id"])
+    assert docs["de"].title == "Hallo Erde"
+    assert docs["en"].title == "Hello world"
+    assert docs["de"].source_updated_at > before["de"].source_updated_at
+
+    response = await client.post(f"/api/content/nodes/{node['id']}/unpublish", headers=headers)
+    assert response.status_code == 200, response.text
+    await deliver(make_relay)
+    docs = await content_docs(make_uow, tenant_id, node["id"])
+    assert {d.status for d in docs.values()} == {"draft"}
+
+    response = await client.delete(f"/api/content/nodes/{node['id']}", headers=headers)
+    assert response.status_code == 204, response.text
+    await deliver(make_relay)
+    assert await content_docs(make_uow, tenant_id, node["id"]) == {}
+
+
+async def test_redelivery_changes_nothing(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, make_relay: MakeRelay
+) -> None:
+    tenant_id, headers = await setup(client, app, make_uow, "idx-replay")
+    node = await bilingual_post(client, headers)
+    product = await make_product(client, headers, title="Mug", status="active")
+    await make_variant(client, headers, product["id"], quantity=2)
+    relay = make_relay(index_registry())
+    await relay.run_until_idle()
+    docs = {
+        k: (v.id, v.title, v.source_updated_at, v.indexed_at)
+        for k, v in (await content_docs(make_uow, tenant_id, node["id"])).items()
+    }
+    pdocs = {
+        k: (v.id, v.prices, v.indexed_at)
+        for k, v in (await product_docs(make_uow, tenant_id, product["id"])).items()
+    }
+
+    assert await relay.replay("index.content", tenant_id=tenant_id) > 0
+    assert await relay.replay("index.products", tenant_id=tenant_id) > 0
+
+    after = {
+        k: (v.id, v.title, v.source_updated_at, v.indexed_at)
+        for k, v in (await content_docs(make_uow, tenant_id, node["id"])).items()
+    }
+    pafter = {
+        k: (v.id, v.prices, v.indexed_at)
+        for k, v in (await product_docs(make_uow, tenant_id, product["id"])).items()
+    }
+    assert after == docs
+    assert pafter == pdocs
+
+
+async def test_a_tag_rename_updates_the_tagged_nodes(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, make_relay: MakeRelay
+) -> None:
+    tenant_id, headers = await setup(client, app, make_uow, "idx-tags")
+    tag = await make_tag(client, headers, name="python")
+    tagged = await bilingual_post(client, headers)
+    untagged = await make_node(client, headers, title="Other", status="published")
+    response = await client.put(f"/api/content/nodes/{tagged['id']}/tags/{tag['id']}", headers=headers)
+    assert response.status_code in (200, 201, 204), response.text
+    await deliver(make_relay)
+    docs = await content_docs(make_uow, tenant_id, tagged["id"])
+    assert docs["en"].tags == ["python"]
+    assert docs["en"].tags_text == "python"
+    assert docs["de"].tags == []  # the tag has no German name
+
+    response = await client.patch(
+        f"/api/content/tags/{tag['id']}",
+        json={"translations": [{"locale": "en", "name": "Snakes"}, {"locale": "de", "name": "Schlangen"}]},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    await deliver(make_relay)
+
+    docs = await content_docs(make_uow, tenant_id, tagged["id"])
+    assert docs["en"].tags == ["Snakes"]
+    assert docs["de"].tags == ["Schlangen"]
+    assert docs["de"].tags_text == "Schlangen"
+    assert (await content_docs(make_uow, tenant_id, untagged["id"]))["en"].tags == []
+
+    response = await client.delete(f"/api/content/nodes/{tagged['id']}/tags/{tag['id']}", headers=headers)
+    assert response.status_code == 204, response.text
+    await deliver(make_relay)
+    assert (await content_docs(make_uow, tenant_id, tagged["id"]))["en"].tags == []
+
+
+async def test_products_with_prices_and_stock(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, make_relay: MakeRelay
+) -> None:
+    tenant_id, headers = await setup(client, app, make_uow, "idx-shop")
+    shirt = await make_product(
+        client,
+        headers,
+        title="Shirt",
+        subtitle="Cotton",
+        description="A plain shirt",
+        status="active",
+        options=[{"name": "Size", "values": ["S", "M"]}],
+    )
+    small = await make_variant(
+        client,
+        headers,
+        shirt["id"],
+        options={"Size": "S"},
+        prices=[{"currency": "EUR", "amount": 1000}, {"currency": "USD", "amount": 1200}],
+    )
+    await make_variant(client, headers, shirt["id"], options={"Size": "M"}, amount=1500, quantity=0)
+    await deliver(make_relay)
+
+    doc = (await product_docs(make_uow, tenant_id, shirt["id"]))["en"]
+    assert (doc.title, doc.handle, doc.subtitle, doc.description) == (
+        "Shirt",
+        "shirt",
+        "Cotton",
+        "A plain shirt",
+    )
+    assert doc.status == "active"
+    assert doc.published_at is not None
+    assert doc.prices == {"EUR": {"min": 1000, "max": 1500}, "USD": {"min": 1200, "max": 1200}}
+    assert doc.variant_count == 2
+    assert doc.options == [{"name": "Size", "values": ["S", "M"]}]
+    assert doc.in_stock is False
+
+    response = await client.post(
+        f"/api/commerce/variants/{small['id']}/inventory/set", json={"quantity": 3}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    await deliver(make_relay)
+    assert (await product_docs(make_uow, tenant_id, shirt["id"]))["en"].in_stock is True
+
+    response = await client.post(f"/api/commerce/products/{shirt['id']}/unpublish", headers=headers)
+    assert response.status_code == 200, response.text
+    await deliver(make_relay)
+    assert (await product_docs(make_uow, tenant_id, shirt["id"]))["en"].status != "active"
+
+    response = await client.delete(f"/api/commerce/products/{shirt['id']}", headers=headers)
+    assert response.status_code == 204, response.text
+    await deliver(make_relay)
+    assert await product_docs(make_uow, tenant_id, shirt["id"]) == {}
+
+
+async def test_tenants_documents_are_separate(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, make_relay: MakeRelay
+) -> None:
+    acme, acme_headers = await setup(client, app, make_uow, "idx-acme")
+    globex, globex_headers = await setup(client, app, make_uow, "idx-globex")
+    a = await make_node(client, acme_headers, title="Acme news", status="published")
+    b = await make_node(client, globex_headers, title="Globex news", status="published")
+    await deliver(make_relay)
+
+    async with make_uow(TenantScope.of(acme), write=False) as uow:
+        acme_rows = (await uow.session.scalars(select(ContentDocument))).all()
+    async with make_uow(TenantScope.of(globex), write=False) as uow:
+        globex_rows = (await uow.session.scalars(select(ContentDocument))).all()
+    assert {(r.node_id, r.tenant_id) for r in acme_rows} == {(uuid.UUID(a["id"]), acme)}
+    assert {(r.node_id, r.tenant_id) for r in globex_rows} == {(uuid.UUID(b["id"]), globex)}
+
+
+async def test_index_updated_is_recorded(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, make_relay: MakeRelay
+) -> None:
+    tenant_id, headers = await setup(client, app, make_uow, "idx-announce")
+    node = await make_node(client, headers, title="Announced", status="published")
+    product = await make_product(client, headers, title="Lamp")
+    await deliver(make_relay)
+
+    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
+        rows = (
+            await uow.session.scalars(select(SysEvent).where(SysEvent.event_type == "index.updated"))
+        ).all()
+    announced = {(r.payload["index_name"], r.payload["target_id"]) for r in rows}
+    assert ("content", node["id"]) in announced
+    assert ("products", product["id"]) in announced
+
+
+@pytest.mark.parametrize("target", ["content", "product"])
+async def test_a_reindex_request_rebuilds_the_tenants_documents(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    make_uow: MakeUoW,
+    make_relay: MakeRelay,
+    target: Literal["content", "product"],
+) -> None:
+    from rustok.index.events import ReindexRequested
+
+    tenant_id, headers = await setup(client, app, make_uow, f"idx-req-{target}")
+    node = await make_node(client, headers, title="Lost", status="published")
+    product = await make_product(client, headers, title="Lost too")
+    await deliver(make_relay)
+    async with make_uow(TenantScope.of(tenant_id)) as uow:  # the index loses its documents
+        for row in (await uow.session.scalars(select(ContentDocument))).all():
+            await uow.session.delete(row)
+        for prow in (await uow.session.scalars(select(ProductDocument))).all():
+            await uow.session.delete(prow)
+
+    async with make_uow(TenantScope.of(tenant_id)) as uow:
+        uow.record(ReindexRequested(target_type=target))
+    await deliver(make_relay)
+
+    if target == "content":
+        assert set(await content_docs(make_uow, tenant_id, node["id"])) == {"en"}
+        assert await product_docs(make_uow, tenant_id, product["id"]) == {}
+    else:
+        assert set(await product_docs(make_uow, tenant_id, product["id"])) == {"en"}
+        assert await content_docs(make_uow, tenant_id, node["id"]) == {}
+
+
+async def test_the_index_lag_gauge_follows_the_consumers(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    make_uow: MakeUoW,
+    make_relay: MakeRelay,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rustok.index import metrics
+
+    monkeypatch.setattr(metrics, "_last", {})
+    metrics.INDEX_LAG.labels("index.content").set(-1)
+    _tenant_id, headers = await setup(client, app, make_uow, "idx-lag")
+    await make_node(client, headers, title="Lagging", status="published")
+
+    await deliver(make_relay)
+
+    response = await client.get("/metrics")
+    assert 'rustok_index_lag_events{consumer="index.content"} 0.0' in response.text

@@ -13,7 +13,7 @@ sold: on hand minus reserved), and ``inventory.low`` when that crosses the varia
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select, update
@@ -145,6 +145,18 @@ async def stock_of(uow: UnitOfWork, variant: Variant) -> Stock:
     ).where(InventoryLevel.variant_id == variant.id)
     quantity, reserved = (await uow.session.execute(statement)).one()
     return Stock(variant.id, int(quantity), int(reserved), variant.low_stock_threshold)
+
+
+async def available_by_variant(uow: UnitOfWork, variant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """What can be sold of each variant (over its locations); variants with no stock recorded are absent."""
+    if not variant_ids:
+        return {}
+    statement = (
+        select(InventoryLevel.variant_id, func.sum(InventoryLevel.quantity - InventoryLevel.reserved))
+        .where(InventoryLevel.variant_id.in_(list(variant_ids)))
+        .group_by(InventoryLevel.variant_id)
+    )
+    return {row[0]: int(row[1] or 0) for row in (await uow.session.execute(statement)).all()}
 
 
 async def adjust(uow: UnitOfWork, variant: Variant, delta: int) -> Stock:

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from rustok.content.events import (
@@ -952,18 +951,12 @@ async def document_source(uow: UnitOfWork, node_id: uuid.UUID) -> NodeSource | N
 
 async def node_ids_after(uow: UnitOfWork, after_id: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
     """Up to ``limit`` node ids of the tenant after ``after_id``, in id order (every kind and status)."""
-    statement = select(Node.id).order_by(Node.id).limit(limit)
-    if after_id is not None:
-        statement = statement.where(Node.id > after_id)
-    return list((await uow.session.scalars(statement)).all())
+    return await NodeRepository(uow.session).ids_after(after_id, limit)
 
 
 async def existing_node_ids(uow: UnitOfWork, node_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     """Those of ``node_ids`` that still exist."""
-    if not node_ids:
-        return set()
-    statement = select(Node.id).where(Node.id.in_(list(node_ids)))
-    return set((await uow.session.scalars(statement)).all())
+    return await NodeRepository(uow.session).existing_ids(node_ids)
 
 
 async def node_ids_tagged(uow: UnitOfWork, tag_id: uuid.UUID) -> list[uuid.UUID]:

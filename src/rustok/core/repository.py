@@ -7,6 +7,7 @@ flushes and reads; the unit of work that owns the session decides when the trans
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
@@ -76,6 +77,20 @@ class Repository(Generic[M]):
         return await paginate(
             self.session, self.select().where(*where), key=key, params=params, descending=descending
         )
+
+    async def ids_after(self, after_id: uuid.UUID | None, limit: int) -> builtins.list[uuid.UUID]:
+        """Up to ``limit`` ids after ``after_id``, in id order: for walking a table in batches."""
+        statement = select(self.model.id).order_by(self.model.id).limit(limit)
+        if after_id is not None:
+            statement = statement.where(self.model.id > after_id)
+        return list((await self.session.scalars(statement)).all())
+
+    async def existing_ids(self, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of ``ids`` that still exist."""
+        if not ids:
+            return set()
+        statement = select(self.model.id).where(self.model.id.in_(list(ids)))
+        return set((await self.session.scalars(statement)).all())
 
     async def add(self, row: M) -> M:
         self.session.add(row)

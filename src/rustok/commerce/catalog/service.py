@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from rustok.commerce import inventory
@@ -638,8 +637,6 @@ async def document_sources(
     uow: UnitOfWork, product_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, ProductSource]:
     """The products of ``product_ids`` that exist, with everything the index builds their documents from."""
-    from rustok.commerce.models import InventoryLevel
-
     if not product_ids:
         return {}
     repository = ProductRepository(uow.session)
@@ -651,14 +648,7 @@ async def document_sources(
     rows = await variants.list(Variant.product_id.in_(ids)) if ids else []
     variant_ids = [v.id for v in rows]
     prices = _grouped(await variants.prices(variant_ids), lambda p: p.variant_id) if variant_ids else {}
-    available: dict[uuid.UUID, int] = {}
-    if variant_ids:
-        statement = (
-            select(InventoryLevel.variant_id, func.sum(InventoryLevel.quantity - InventoryLevel.reserved))
-            .where(InventoryLevel.variant_id.in_(variant_ids))
-            .group_by(InventoryLevel.variant_id)
-        )
-        available = {row[0]: int(row[1] or 0) for row in (await uow.session.execute(statement)).all()}
+    available = await inventory.available_by_variant(uow, variant_ids)
     by_product = _grouped(sorted(rows, key=lambda v: (v.rank, v.id)), lambda v: v.product_id)
     return {
         p.id: ProductSource(
@@ -681,15 +671,9 @@ async def document_source(uow: UnitOfWork, product_id: uuid.UUID) -> ProductSour
 
 async def product_ids_after(uow: UnitOfWork, after_id: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
     """Up to ``limit`` product ids of the tenant after ``after_id``, in id order (every status)."""
-    statement = select(Product.id).order_by(Product.id).limit(limit)
-    if after_id is not None:
-        statement = statement.where(Product.id > after_id)
-    return list((await uow.session.scalars(statement)).all())
+    return await ProductRepository(uow.session).ids_after(after_id, limit)
 
 
 async def existing_product_ids(uow: UnitOfWork, product_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     """Those of ``product_ids`` that still exist."""
-    if not product_ids:
-        return set()
-    statement = select(Product.id).where(Product.id.in_(list(product_ids)))
-    return set((await uow.session.scalars(statement)).all())
+    return await ProductRepository(uow.session).existing_ids(product_ids)

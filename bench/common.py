@@ -11,9 +11,13 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from importlib import metadata as dist_metadata
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rustok.core.settings import Settings
 from rustok.testing.services import postgres_admin_url
 
 
@@ -97,3 +101,27 @@ def print_machine(title: str, packages: Sequence[tuple[str, str]]) -> None:
     )
     versions = ", ".join(f"{label} {package_version(name)}" for label, name in packages)
     print(f"  SQLite {sqlite3.sqlite_version}; {versions}")
+
+
+def app_settings(url: str, **overrides: Any) -> Settings:
+    """The settings every bench's app runs with: its database, no Redis, no default tenant or subdomains,
+    no relay in the process (events are written, not delivered, so no relay competes), quiet logs."""
+    fields: dict[str, Any] = {
+        "database_url": url,
+        "redis_url": None,
+        "relay_in_process": False,
+        "log_level": "WARNING",
+        "default_tenant": None,
+        "tenant_subdomain_base": None,
+        "trust_proxy_headers": False,
+        **overrides,
+    }
+    return Settings(_env_file=None, **fields)
+
+
+async def server_version(engine: AsyncEngine) -> str:
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as connection:
+            version = (await connection.execute(text("SHOW server_version"))).scalar_one()
+        return f"PostgreSQL {version}"
+    return f"SQLite {sqlite3.sqlite_version} (WAL)"

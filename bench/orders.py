@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 import sys
 import time
 import uuid
@@ -60,10 +59,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.common import APP_PACKAGES, fresh_database, load_average, mean, percentile, print_machine
+from bench.common import (
+    APP_PACKAGES,
+    app_settings,
+    fresh_database,
+    load_average,
+    mean,
+    percentile,
+    print_machine,
+    server_version,
+)
 from rustok.api.app import create_app
 from rustok.commerce.models import InventoryLevel, Order, OrderLine
 from rustok.core.db import create_engine, create_sessionmaker
@@ -266,27 +274,10 @@ class BackendResult:
 
 
 def bench_settings(url: str, buyers: int) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=url,
-        database_pool_size=max(buyers, 5),
-        redis_url=None,
-        relay_in_process=False,
-        log_level="WARNING",
-        default_tenant=None,
-        tenant_subdomain_base=None,
-        trust_proxy_headers=False,
-        password_hash_time_cost=1,  # cheap hashes, as the tests: the buyers sign in, nothing measures it
-        password_hash_memory_cost=64,
+    # Cheap hashes, as in the tests: the buyers sign in, nothing measures it.
+    return app_settings(
+        url, database_pool_size=max(buyers, 5), password_hash_time_cost=1, password_hash_memory_cost=64
     )
-
-
-async def server_version(engine: AsyncEngine) -> str:
-    if engine.dialect.name == "postgresql":
-        async with engine.connect() as connection:
-            version = (await connection.execute(text("SHOW server_version"))).scalar_one()
-        return f"PostgreSQL {version}"
-    return f"SQLite {sqlite3.sqlite_version} (WAL)"
 
 
 async def prepare_tenant(sessions: SessionFactory) -> uuid.UUID:

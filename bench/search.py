@@ -53,7 +53,6 @@ import argparse
 import asyncio
 import itertools
 import random
-import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -65,7 +64,16 @@ import httpx
 from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.common import APP_PACKAGES, fresh_database, load_average, mean, percentile, print_machine
+from bench.common import (
+    APP_PACKAGES,
+    app_settings,
+    fresh_database,
+    load_average,
+    mean,
+    percentile,
+    print_machine,
+    server_version,
+)
 from rustok.api.app import create_app
 from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.logging import configure_logging
@@ -348,24 +356,7 @@ class BackendResult:
 
 
 def bench_settings(url: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=url,
-        redis_url=None,
-        relay_in_process=False,
-        log_level="WARNING",
-        default_tenant=None,
-        tenant_subdomain_base=None,
-        trust_proxy_headers=False,
-    )
-
-
-async def server_version(engine: AsyncEngine) -> str:
-    if engine.dialect.name == "postgresql":
-        async with engine.connect() as connection:
-            version = (await connection.execute(text("SHOW server_version"))).scalar_one()
-        return f"PostgreSQL {version}"
-    return f"SQLite {sqlite3.sqlite_version} (WAL)"
+    return app_settings(url)
 
 
 async def prepare_tenant(sessions: SessionFactory) -> uuid.UUID:

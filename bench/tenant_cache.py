@@ -59,7 +59,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -70,12 +69,20 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import event
 from starlette.routing import BaseRoute
 from starlette.types import Message, Scope
 
-from bench.common import APP_PACKAGES, fresh_database, load_average, mean, percentile, print_machine
+from bench.common import (
+    APP_PACKAGES,
+    app_settings,
+    fresh_database,
+    load_average,
+    mean,
+    percentile,
+    print_machine,
+    server_version,
+)
 from rustok.api.app import create_app
 from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.logging import configure_logging
@@ -238,16 +245,7 @@ def place_decoy(app: FastAPI, decoy: BaseRoute, present: bool) -> None:
 
 
 def bench_settings(url: str, redis_url: str | None) -> Settings:
-    return Settings(
-        _env_file=None,
-        database_url=url,
-        redis_url=redis_url,
-        relay_in_process=False,
-        log_level="WARNING",
-        default_tenant=None,
-        tenant_subdomain_base=None,
-        trust_proxy_headers=False,
-    )
+    return app_settings(url, redis_url=redis_url)
 
 
 @contextlib.asynccontextmanager
@@ -288,14 +286,6 @@ async def prepare(url: str) -> str:
         return await server_version(engine)
     finally:
         await engine.dispose()
-
-
-async def server_version(engine: AsyncEngine) -> str:
-    if engine.dialect.name == "postgresql":
-        async with engine.connect() as connection:
-            version = (await connection.execute(text("SHOW server_version"))).scalar_one()
-        return f"PostgreSQL {version}"
-    return f"SQLite {sqlite3.sqlite_version} (WAL)"
 
 
 # ------------------------------------------------------------------------------------------------- redis

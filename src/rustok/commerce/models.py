@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rustok.core.models import Base, IdMixin, TenantMixin, TimestampMixin
+from rustok.core.models import Base, IdMixin, TenantMixin, TimestampMixin, one_of, tenant_column
 
 
 class ProductStatus(StrEnum):
@@ -46,23 +46,14 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-def _one_of(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
-
-
-def _tenant(*, index: bool = False) -> Mapped[uuid.UUID]:
-    """The tenant column; ``index`` where no other index of the table starts with it."""
-    return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=index)
-
-
 class Product(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "commerce_products"
     __table_args__ = (
-        CheckConstraint(_one_of("status", ProductStatus), name="status"),
+        CheckConstraint(one_of("status", ProductStatus), name="status"),
         Index("ix_commerce_products_listing", "tenant_id", "status", "id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     status: Mapped[str] = mapped_column(String(16), default=ProductStatus.DRAFT.value)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSON(), default=dict)
     published_at: Mapped[datetime | None]
@@ -75,7 +66,7 @@ class ProductTranslation(IdMixin, TenantMixin, Base):
         UniqueConstraint("tenant_id", "locale", "handle"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_products.id", ondelete="CASCADE"))
     locale: Mapped[str] = mapped_column(String(35))
     title: Mapped[str] = mapped_column(String(500))
@@ -90,7 +81,7 @@ class ProductOption(IdMixin, TenantMixin, Base):
     __tablename__ = "commerce_product_options"
     __table_args__ = (UniqueConstraint("product_id", "name"),)
 
-    tenant_id: Mapped[uuid.UUID] = _tenant(index=True)
+    tenant_id: Mapped[uuid.UUID] = tenant_column(index=True)
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_products.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     values: Mapped[list[str]] = mapped_column(JSON(), default=list)
@@ -105,7 +96,7 @@ class Variant(IdMixin, TimestampMixin, TenantMixin, Base):
         CheckConstraint("low_stock_threshold IS NULL OR low_stock_threshold >= 0", name="threshold"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_products.id", ondelete="CASCADE"))
     sku: Mapped[str] = mapped_column(String(100))
     title: Mapped[str | None] = mapped_column(String(500))
@@ -127,7 +118,7 @@ class Price(IdMixin, TenantMixin, Base):
         CheckConstraint("compare_at_amount IS NULL OR compare_at_amount >= 0", name="compare_at_amount"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant(index=True)
+    tenant_id: Mapped[uuid.UUID] = tenant_column(index=True)
     variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_variants.id", ondelete="CASCADE"))
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[int] = mapped_column(BigInteger)  # minor units
@@ -140,7 +131,7 @@ class StockLocation(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "commerce_stock_locations"
     __table_args__ = (UniqueConstraint("tenant_id", "name"),)
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     name: Mapped[str] = mapped_column(String(200))
     is_default: Mapped[bool] = mapped_column(default=False)
 
@@ -155,7 +146,7 @@ class InventoryLevel(IdMixin, TenantMixin, Base):
         CheckConstraint("reserved >= 0", name="reserved"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant(index=True)
+    tenant_id: Mapped[uuid.UUID] = tenant_column(index=True)
     variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_variants.id", ondelete="CASCADE"))
     location_id: Mapped[uuid.UUID] = mapped_column(
         # Named: the conventional name would pass PostgreSQL's 63 characters.
@@ -187,13 +178,13 @@ class Order(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "commerce_orders"
     __table_args__ = (
         UniqueConstraint("tenant_id", "number"),
-        CheckConstraint(_one_of("status", OrderStatus), name="status"),
+        CheckConstraint(one_of("status", OrderStatus), name="status"),
         CheckConstraint("subtotal >= 0 AND total >= 0", name="amounts"),
         Index("ix_commerce_orders_customer", "tenant_id", "customer_id", "id"),
         Index("ix_commerce_orders_listing", "tenant_id", "status", "id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     number: Mapped[int] = mapped_column(BigInteger)
     # A deleted customer's orders stay, for the books.
     customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -220,7 +211,7 @@ class OrderLine(IdMixin, TenantMixin, Base):
         CheckConstraint("unit_price >= 0", name="unit_price"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant(index=True)
+    tenant_id: Mapped[uuid.UUID] = tenant_column(index=True)
     order_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("commerce_orders.id", ondelete="CASCADE"), index=True
     )

@@ -18,7 +18,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rustok.core import clock
-from rustok.core.models import Base, IdMixin, TenantMixin, TimestampMixin
+from rustok.core.models import Base, IdMixin, TenantMixin, TimestampMixin, one_of, tenant_column
 
 
 class NodeStatus(StrEnum):
@@ -37,20 +37,11 @@ COMMENT = "comment"
 """The kind of comments: nodes under a parent, guarded by ``comments:*`` instead of ``nodes:*``."""
 
 
-def _one_of(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
-
-
-def _tenant(*, index: bool = False) -> Mapped[uuid.UUID]:
-    """The tenant column; ``index`` where no other index of the table starts with it."""
-    return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=index)
-
-
 class Category(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "content_categories"
     __table_args__ = (Index("ix_content_categories_parent", "tenant_id", "parent_id"),)
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("content_categories.id"))
     position: Mapped[int] = mapped_column(default=0)
 
@@ -62,7 +53,7 @@ class CategoryTranslation(IdMixin, TenantMixin, Base):
         UniqueConstraint("tenant_id", "locale", "slug"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     category_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_categories.id", ondelete="CASCADE"))
     locale: Mapped[str] = mapped_column(String(35))
     name: Mapped[str] = mapped_column(String(200))
@@ -73,7 +64,7 @@ class CategoryTranslation(IdMixin, TenantMixin, Base):
 class Node(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "content_nodes"
     __table_args__ = (
-        CheckConstraint(_one_of("status", NodeStatus), name="status"),
+        CheckConstraint(one_of("status", NodeStatus), name="status"),
         CheckConstraint("reply_count >= 0", name="reply_count"),
         # Lists filter by kind and status and page by id; threads by parent; the rest by their column.
         Index("ix_content_nodes_listing", "tenant_id", "kind", "status", "id"),
@@ -82,7 +73,7 @@ class Node(IdMixin, TimestampMixin, TenantMixin, Base):
         Index("ix_content_nodes_author", "tenant_id", "author_id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     kind: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=NodeStatus.DRAFT.value)
     # A deleted user's content stays, authorless.
@@ -107,7 +98,7 @@ class NodeTranslation(IdMixin, TenantMixin, Base):
         UniqueConstraint("tenant_id", "kind", "locale", "slug"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     node_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_nodes.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(64))  # the node's, for the slug's uniqueness
     locale: Mapped[str] = mapped_column(String(35))
@@ -121,10 +112,10 @@ class NodeBody(IdMixin, TenantMixin, Base):
     __tablename__ = "content_node_bodies"
     __table_args__ = (
         UniqueConstraint("node_id", "locale"),
-        CheckConstraint(_one_of("format", BodyFormat), name="format"),
+        CheckConstraint(one_of("format", BodyFormat), name="format"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant(index=True)
+    tenant_id: Mapped[uuid.UUID] = tenant_column(index=True)
     node_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_nodes.id", ondelete="CASCADE"))
     locale: Mapped[str] = mapped_column(String(35))
     format: Mapped[str] = mapped_column(String(16))
@@ -137,7 +128,7 @@ class NodeBody(IdMixin, TenantMixin, Base):
 class Tag(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "content_tags"
 
-    tenant_id: Mapped[uuid.UUID] = _tenant(index=True)
+    tenant_id: Mapped[uuid.UUID] = tenant_column(index=True)
 
 
 class TagTranslation(IdMixin, TenantMixin, Base):
@@ -147,7 +138,7 @@ class TagTranslation(IdMixin, TenantMixin, Base):
         UniqueConstraint("tenant_id", "locale", "slug"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     tag_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_tags.id", ondelete="CASCADE"))
     locale: Mapped[str] = mapped_column(String(35))
     name: Mapped[str] = mapped_column(String(200))
@@ -161,7 +152,7 @@ class NodeTag(IdMixin, TenantMixin, Base):
         Index("ix_content_node_tags_tag", "tenant_id", "tag_id"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     node_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_nodes.id", ondelete="CASCADE"))
     tag_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content_tags.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
@@ -170,7 +161,7 @@ class NodeTag(IdMixin, TenantMixin, Base):
 class Media(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "media"
 
-    tenant_id: Mapped[uuid.UUID] = _tenant(index=True)
+    tenant_id: Mapped[uuid.UUID] = tenant_column(index=True)
     filename: Mapped[str] = mapped_column(String(255))
     mime_type: Mapped[str] = mapped_column(String(127))
     size: Mapped[int] = mapped_column(BigInteger)
@@ -186,7 +177,7 @@ class MediaTranslation(IdMixin, TenantMixin, Base):
     __tablename__ = "media_translations"
     __table_args__ = (UniqueConstraint("media_id", "locale"),)
 
-    tenant_id: Mapped[uuid.UUID] = _tenant(index=True)
+    tenant_id: Mapped[uuid.UUID] = tenant_column(index=True)
     media_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"))
     locale: Mapped[str] = mapped_column(String(35))
     alt: Mapped[str | None] = mapped_column(String(1000))

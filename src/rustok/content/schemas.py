@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rustok.content.models import BodyFormat, NodeStatus
 from rustok.core.event_fields import Kind, Locale
+from rustok.core.fields import Metadata, NoNul, Strict, Trimmed, length
 from rustok.core.slugs import Slug
 
 MAX_TRANSLATIONS = 50
 MAX_BODY_CHARS = 1_000_000
-MAX_METADATA_BYTES = 64 * 1024
 MAX_POSITION = 1_000_000_000
 
 
-def _no_nul(value: str) -> str:
-    # No database text column stores U+0000 (PostgreSQL refuses it), so it is refused at the door.
-    if "\x00" in value:
-        raise ValueError("the NUL character is not allowed")
-    return value
-
-
-def _text(max_length: int, *, min_length: int = 0) -> StringConstraints:
-    return StringConstraints(min_length=min_length, max_length=max_length)
-
-
-_Trimmed = StringConstraints(strip_whitespace=True)
-NoNul = AfterValidator(_no_nul)
-Title = Annotated[str, _Trimmed, _text(500, min_length=1), NoNul]
-Name = Annotated[str, _Trimmed, _text(200, min_length=1), NoNul]
-Excerpt = Annotated[str, _text(5000), NoNul]
-Description = Annotated[str, _text(20_000), NoNul]
-BodyText = Annotated[str, _text(MAX_BODY_CHARS), NoNul]
+Title = Annotated[str, Trimmed, length(500, min_length=1), NoNul]
+Name = Annotated[str, Trimmed, length(200, min_length=1), NoNul]
+Excerpt = Annotated[str, length(5000), NoNul]
+Description = Annotated[str, length(20_000), NoNul]
+BodyText = Annotated[str, length(MAX_BODY_CHARS), NoNul]
 Position = Annotated[int, Field(ge=0, le=MAX_POSITION)]
 
 
@@ -46,24 +32,6 @@ def _unique_locales(items: list[Any] | None) -> list[Any] | None:
         if len(set(locales)) != len(locales):
             raise ValueError("each locale may appear once")
     return items
-
-
-def _metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is None:
-        return value
-    encoded = json.dumps(value, ensure_ascii=False)
-    if "\\u0000" in encoded:
-        raise ValueError("the NUL character is not allowed")
-    if len(encoded.encode()) > MAX_METADATA_BYTES:
-        raise ValueError(f"metadata is limited to {MAX_METADATA_BYTES} bytes of JSON")
-    return value
-
-
-Metadata = Annotated[dict[str, Any], AfterValidator(_metadata)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # ------------------------------------------------------------------------------------------------- nodes

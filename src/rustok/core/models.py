@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, MetaData, Table, Uuid, event
+from sqlalchemy import JSON, ForeignKey, MetaData, Table, Uuid, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
 from rustok.core import clock
@@ -48,6 +49,17 @@ class TenantMixin:
     without a tenant get the session's (see `rustok.core.tenancy`)."""
 
     tenant_id: Mapped[uuid.UUID] = mapped_column(index=True)
+
+
+def tenant_column(*, index: bool = False) -> Mapped[uuid.UUID]:
+    """A tenant table's ``tenant_id`` as a foreign key to its tenant (its rows go with the tenant);
+    ``index`` where no other index of the table starts with it."""
+    return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=index)
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """A CHECK constraint's text: ``column`` holds one of the enum's values."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 # Every table that holds tenant data, filled in as mappers are built (see `rustok.core.tenancy`).

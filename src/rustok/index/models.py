@@ -19,19 +19,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rustok.core import clock
-from rustok.core.models import Base, IdMixin, TenantMixin
+from rustok.core.models import Base, IdMixin, TenantMixin, tenant_column
 
 # An integer key: SQLite's FTS5 tables follow their documents by rowid, and an INTEGER PRIMARY KEY is the
 # rowid itself (stable, unlike the hidden rowid of a table keyed otherwise, which VACUUM may renumber).
 DocumentKey = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def _tenant() -> Mapped[uuid.UUID]:
-    return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
 
 
 class ContentDocument(TenantMixin, Base):
@@ -42,7 +38,7 @@ class ContentDocument(TenantMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(DocumentKey, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     node_id: Mapped[uuid.UUID]  # no foreign key: the read model outlives nothing and is rebuilt from events
     locale: Mapped[str] = mapped_column(String(35))
     kind: Mapped[str] = mapped_column(String(64))
@@ -69,7 +65,7 @@ class ProductDocument(TenantMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(DocumentKey, primary_key=True, autoincrement=True)
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     product_id: Mapped[uuid.UUID]
     locale: Mapped[str] = mapped_column(String(35))
     status: Mapped[str] = mapped_column(String(16))
@@ -99,7 +95,7 @@ class Rebuild(IdMixin, TenantMixin, Base):
     __tablename__ = "index_rebuilds"
     __table_args__ = (Index("ix_index_rebuilds_lookup", "tenant_id", "target", "status"),)
 
-    tenant_id: Mapped[uuid.UUID] = _tenant()
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
     target: Mapped[str] = mapped_column(String(16))  # content, products
     status: Mapped[str] = mapped_column(String(16), default=RebuildStatus.RUNNING.value)
     after_id: Mapped[uuid.UUID | None]

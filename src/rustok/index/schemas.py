@@ -6,25 +6,19 @@ import uuid
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from rustok.core.event_fields import Kind, Locale
+from rustok.core.fields import NoNul
 from rustok.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 MAX_QUERY_CHARS = 500
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL refuses U+0000 in text parameters; refused here, at the door, on every backend.
-    if "\x00" in value:
-        raise ValueError("the NUL character is not allowed")
-    return value
-
-
 SearchText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUERY_CHARS),
-    AfterValidator(_no_nul),
+    NoNul,
 ]
 
 

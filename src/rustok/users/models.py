@@ -14,7 +14,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rustok.core import clock
-from rustok.core.models import Base, IdMixin, TenantMixin, TimestampMixin
+from rustok.core.models import Base, IdMixin, TenantMixin, TimestampMixin, one_of
 from rustok.core.permissions import Role
 
 
@@ -23,16 +23,12 @@ class UserStatus(StrEnum):
     DISABLED = "disabled"
 
 
-def _one_of(column: str, values: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
-
-
 class User(IdMixin, TimestampMixin, TenantMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
         UniqueConstraint("tenant_id", "email_normalized"),
-        CheckConstraint(_one_of("role", Role), name="role"),
-        CheckConstraint(_one_of("status", UserStatus), name="status"),
+        CheckConstraint(one_of("role", Role), name="role"),
+        CheckConstraint(one_of("status", UserStatus), name="status"),
     )
 
     # Indexed by the unique constraint, whose first column it is.

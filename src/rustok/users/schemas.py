@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from rustok.core.fields import Strict
 from rustok.core.permissions import Role
 from rustok.users.models import UserStatus
 from rustok.users.passwords import MAX_LENGTH, MIN_LENGTH
@@ -44,10 +45,6 @@ Name = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_printable),
 ]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class RegisterIn(Strict):

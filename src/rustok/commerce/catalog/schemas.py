@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -12,39 +11,26 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from rustok.commerce.currencies import ISO_4217
 from rustok.commerce.models import ProductStatus
 from rustok.core.event_fields import Locale
+from rustok.core.fields import Metadata, NoNul, Strict, Trimmed, length
 from rustok.core.slugs import Slug
 
 MAX_TRANSLATIONS = 50
 MAX_OPTIONS = 10
 MAX_OPTION_VALUES = 100
 MAX_PRICES = 200
-MAX_METADATA_BYTES = 64 * 1024
 MAX_AMOUNT = 10**15  # minor units: far above any price, far below BIGINT
 MAX_QUANTITY = 1_000_000_000
 MAX_RANK = 1_000_000_000
 
 
-def _no_nul(value: str) -> str:
-    # No database text column stores U+0000 (PostgreSQL refuses it), so it is refused at the door.
-    if "\x00" in value:
-        raise ValueError("the NUL character is not allowed")
-    return value
-
-
-def _text(max_length: int, *, min_length: int = 0) -> StringConstraints:
-    return StringConstraints(min_length=min_length, max_length=max_length)
-
-
-_Trimmed = StringConstraints(strip_whitespace=True)
-NoNul = AfterValidator(_no_nul)
-Title = Annotated[str, _Trimmed, _text(500, min_length=1), NoNul]
-Subtitle = Annotated[str, _text(500), NoNul]
-Description = Annotated[str, _text(100_000), NoNul]
-OptionName = Annotated[str, _Trimmed, _text(100, min_length=1), NoNul]
-OptionValue = Annotated[str, _Trimmed, _text(100, min_length=1), NoNul]
-Sku = Annotated[str, _Trimmed, _text(100, min_length=1), NoNul]
-Barcode = Annotated[str, _Trimmed, _text(64, min_length=1), NoNul]
-Reason = Annotated[str, _text(500), NoNul]
+Title = Annotated[str, Trimmed, length(500, min_length=1), NoNul]
+Subtitle = Annotated[str, length(500), NoNul]
+Description = Annotated[str, length(100_000), NoNul]
+OptionName = Annotated[str, Trimmed, length(100, min_length=1), NoNul]
+OptionValue = Annotated[str, Trimmed, length(100, min_length=1), NoNul]
+Sku = Annotated[str, Trimmed, length(100, min_length=1), NoNul]
+Barcode = Annotated[str, Trimmed, length(64, min_length=1), NoNul]
+Reason = Annotated[str, length(500), NoNul]
 Amount = Annotated[int, Field(ge=0, le=MAX_AMOUNT, description="In the currency's minor units (cents).")]
 Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
 Rank = Annotated[int, Field(ge=0, le=MAX_RANK)]
@@ -64,30 +50,12 @@ Currency = Annotated[
 ]
 
 
-def _metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is None:
-        return value
-    encoded = json.dumps(value, ensure_ascii=False)
-    if "\\u0000" in encoded:
-        raise ValueError("the NUL character is not allowed")
-    if len(encoded.encode()) > MAX_METADATA_BYTES:
-        raise ValueError(f"metadata is limited to {MAX_METADATA_BYTES} bytes of JSON")
-    return value
-
-
-Metadata = Annotated[dict[str, Any], AfterValidator(_metadata)]
-
-
 def _unique(items: list[Any] | None, key: str, what: str) -> list[Any] | None:
     if items is not None:
         keys = [getattr(item, key) for item in items]
         if len(set(keys)) != len(keys):
             raise ValueError(f"each {what} may appear once")
     return items
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # ---------------------------------------------------------------------------------------------- products

@@ -6,31 +6,22 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from rustok.commerce.models import OrderStatus
 from rustok.core.event_fields import CurrencyCode
+from rustok.core.fields import NoNul, Strict
 
 MAX_ITEMS = 100
 MAX_QUANTITY = 10_000
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("the NUL character is not allowed")
-    return value
 
 
 def _text(max_length: int, *, min_length: int = 0) -> Any:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-Line = Annotated[str, _text(200, min_length=1), AfterValidator(_no_nul)]
-OptionalLine = Annotated[str, _text(200), AfterValidator(_no_nul)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Line = Annotated[str, _text(200, min_length=1), NoNul]
+OptionalLine = Annotated[str, _text(200), NoNul]
 
 
 class ShippingAddress(Strict):
@@ -38,12 +29,12 @@ class ShippingAddress(Strict):
     line1: Line
     line2: OptionalLine | None = None
     city: Line
-    postal_code: Annotated[str, _text(20), AfterValidator(_no_nul)] | None = None
+    postal_code: Annotated[str, _text(20), NoNul] | None = None
     region: OptionalLine | None = None
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
         description="ISO 3166-1 alpha-2 code, e.g. DE."
     )
-    phone: Annotated[str, _text(40), AfterValidator(_no_nul)] | None = None
+    phone: Annotated[str, _text(40), NoNul] | None = None
 
 
 class OrderItemIn(Strict):
@@ -54,7 +45,7 @@ class OrderItemIn(Strict):
 class OrderCreate(Strict):
     currency: CurrencyCode
     items: list[OrderItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
-    email: Annotated[str, _text(320, min_length=3), AfterValidator(_no_nul)] | None = None
+    email: Annotated[str, _text(320, min_length=3), NoNul] | None = None
     shipping_address: ShippingAddress | None = None
 
     @field_validator("items")
@@ -71,7 +62,7 @@ class TransitionIn(Strict):
 
 
 class CancelIn(Strict):
-    reason: Annotated[str, _text(500), AfterValidator(_no_nul)] | None = None
+    reason: Annotated[str, _text(500), NoNul] | None = None
 
 
 class OrderLineOut(BaseModel):

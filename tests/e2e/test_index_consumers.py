@@ -13,12 +13,14 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from rustok.core.tenancy import TenantScope
-from rustok.core.uow import UnitOfWork
+from rustok.core.uow import SessionFactory, UnitOfWork
+from rustok.index import consumers, service
 from rustok.index.consumers import CONSUMERS
-from rustok.index.models import ContentDocument, ProductDocument
+from rustok.index.events import ReindexRequested
+from rustok.index.models import ContentDocument, ProductDocument, Rebuild
 from rustok.outbox.models import SysEvent
 from rustok.outbox.registry import ConsumerRegistry
-from rustok.outbox.relay import Relay
+from rustok.outbox.relay import Relay, RelayConfig
 from rustok.tenants.schemas import LocaleIn
 from rustok.tenants.service import enable_locale
 from rustok.testing import login_as, make_node, make_product, make_tag, make_variant, new_tenant
@@ -297,8 +299,6 @@ async def test_a_reindex_request_rebuilds_the_tenants_documents(
     make_relay: MakeRelay,
     target: Literal["content", "product"],
 ) -> None:
-    from rustok.index.events import ReindexRequested
-
     tenant_id, headers = await setup(client, app, make_uow, f"idx-req-{target}")
     node = await make_node(client, headers, title="Lost", status="published")
     product = await make_product(client, headers, title="Lost too")
@@ -319,6 +319,150 @@ async def test_a_reindex_request_rebuilds_the_tenants_documents(
     else:
         assert set(await product_docs(make_uow, tenant_id, product["id"])) == {"en"}
         assert await content_docs(make_uow, tenant_id, node["id"]) == {}
+
+
+async def lose_content_documents(make_uow: MakeUoW, tenant_id: uuid.UUID) -> None:
+    async with make_uow(TenantScope.of(tenant_id)) as uow:
+        for row in (await uow.session.scalars(select(ContentDocument))).all():
+            await uow.session.delete(row)
+
+
+async def request_content_rebuild(make_uow: MakeUoW, tenant_id: uuid.UUID) -> None:
+    async with make_uow(TenantScope.of(tenant_id)) as uow:
+        uow.record(ReindexRequested(target_type="content"))
+
+
+async def rebuilds_and_requests(make_uow: MakeUoW, tenant_id: uuid.UUID) -> tuple[list[Rebuild], int]:
+    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
+        rebuilds = list((await uow.session.scalars(select(Rebuild))).all())
+        requests = (
+            await uow.session.scalars(
+                select(SysEvent).where(SysEvent.event_type == "index.reindex_requested")
+            )
+        ).all()
+    return rebuilds, len(requests)
+
+
+async def five_lost_posts(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, make_relay: MakeRelay, slug: str
+) -> tuple[uuid.UUID, dict[str, str], list[uuid.UUID]]:
+    """A tenant with five published posts whose documents the index lost."""
+    tenant_id, headers = await setup(client, app, make_uow, slug)
+    made = [await make_node(client, headers, title=f"Post {i}", status="published") for i in range(5)]
+    await deliver(make_relay)
+    await lose_content_documents(make_uow, tenant_id)
+    return tenant_id, headers, sorted(uuid.UUID(n["id"]) for n in made)
+
+
+async def test_a_whole_tenant_request_rebuilds_in_batches_between_live_events(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    make_uow: MakeUoW,
+    make_relay: MakeRelay,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each delivery does one batch and records a continuation; a live change committed between two
+    deliveries is applied and kept."""
+    monkeypatch.setattr(consumers, "REBUILD_BATCH_SIZE", 2)
+    tenant_id, headers, ids = await five_lost_posts(client, app, make_uow, make_relay, "idx-chain")
+    await request_content_rebuild(make_uow, tenant_id)
+    relay = make_relay(index_registry())
+
+    await relay.run_batch()  # the first batch
+    (running,), requests = await rebuilds_and_requests(make_uow, tenant_id)
+    assert (running.status, running.processed, running.after_id, requests) == ("running", 2, ids[1], 2)
+    assert sorted(await content_docs_of(make_uow, tenant_id)) == ids[:2]
+    for node_id, title in ((ids[0], "Rebuilt, then changed"), (ids[4], "Changed, then rebuilt")):
+        response = await client.patch(
+            f"/api/content/nodes/{node_id}",
+            json={"translations": [{"locale": "en", "title": title}]},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text
+    await relay.run_until_idle()
+
+    (done,), requests = await rebuilds_and_requests(make_uow, tenant_id)
+    assert (done.id, done.status, done.processed, requests) == (running.id, "done", 5, 3)
+    titles = {k: v.title for k, v in (await content_docs_of(make_uow, tenant_id)).items()}
+    assert sorted(titles) == ids
+    assert (titles[ids[0]], titles[ids[4]]) == ("Rebuilt, then changed", "Changed, then rebuilt")
+    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
+        drift = await service.verify(uow, "content")
+    assert drift.clean, drift.as_dict()
+
+
+async def test_a_whole_tenant_request_survives_a_crashed_delivery(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    make_uow: MakeUoW,
+    make_relay: MakeRelay,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A delivery that dies after its batch wrote (before it committed) leaves the checkpoint where it
+    was; its retry does the batch again and the chain goes on to the end."""
+    monkeypatch.setattr(consumers, "REBUILD_BATCH_SIZE", 2)
+    tenant_id, _headers, ids = await five_lost_posts(client, app, make_uow, make_relay, "idx-crash")
+    real = service.advance
+    batches: list[int] = []
+
+    async def dies_after_the_second_batch(uow: UnitOfWork, row: Rebuild, batch_size: int = 500) -> bool:
+        done = await real(uow, row, batch_size)
+        batches.append(row.processed)
+        if len(batches) == 2:
+            raise RuntimeError("the process died")
+        return done
+
+    monkeypatch.setattr(service, "advance", dies_after_the_second_batch)
+    await request_content_rebuild(make_uow, tenant_id)
+    await make_relay(index_registry(), config=RelayConfig(retry_base_seconds=0.0)).run_until_idle()
+
+    assert batches == [2, 4, 4, 5]  # the second batch twice: its first try rolled back
+    (done,), requests = await rebuilds_and_requests(make_uow, tenant_id)
+    assert (done.status, done.processed, requests) == ("done", 5, 3)
+    assert sorted(await content_docs_of(make_uow, tenant_id)) == ids
+    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
+        drift = await service.verify(uow, "content")
+    assert drift.clean, drift.as_dict()
+
+
+async def test_a_request_while_a_rebuild_runs_joins_it(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    make_uow: MakeUoW,
+    make_relay: MakeRelay,
+    session_factory: SessionFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A second request while a chain runs starts no second rebuild; a continuation of a rebuild the CLI
+    finished meanwhile does nothing."""
+    monkeypatch.setattr(consumers, "REBUILD_BATCH_SIZE", 2)
+    tenant_id, _headers, ids = await five_lost_posts(client, app, make_uow, make_relay, "idx-dup")
+    await request_content_rebuild(make_uow, tenant_id)
+    relay = make_relay(index_registry())
+    await relay.run_batch()  # the chain runs
+
+    await request_content_rebuild(make_uow, tenant_id)  # a duplicate
+    await relay.run_until_idle()
+
+    (done,), requests = await rebuilds_and_requests(make_uow, tenant_id)
+    assert (done.status, done.processed, requests) == ("done", 5, 4)
+    assert sorted(await content_docs_of(make_uow, tenant_id)) == ids
+
+    await request_content_rebuild(make_uow, tenant_id)  # a new chain, which the CLI overtakes
+    await relay.run_batch()
+    result = await service.rebuild(session_factory, tenant_id, "content", batch_size=2)
+    assert (result.resumed, result.processed, result.total) == (True, 3, 5)
+    await relay.run_until_idle()
+
+    rebuilds, requests = await rebuilds_and_requests(make_uow, tenant_id)
+    assert sorted((r.status, r.processed) for r in rebuilds) == [("done", 5), ("done", 5)]
+    assert requests == 6  # the second chain's continuation found its rebuild done and stopped
+
+
+async def content_docs_of(make_uow: MakeUoW, tenant_id: uuid.UUID) -> dict[uuid.UUID, ContentDocument]:
+    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
+        rows = await uow.session.scalars(select(ContentDocument).where(ContentDocument.locale == "en"))
+        return {row.node_id: row for row in rows}
 
 
 async def test_the_index_lag_gauge_follows_the_consumers(

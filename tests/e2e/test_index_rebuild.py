@@ -1,21 +1,26 @@
 """Rebuilding and verifying the search index: a rebuild builds every document from the source in
-checkpointed batches, resumes after dying, never overwrites a newer live update with a stale batch, and
-``verify`` reports drift; the ``rustok index`` commands do the same for an operator."""
+checkpointed batches, resumes after dying, never overwrites a newer live update with a stale batch (not
+even one racing it on separate connections), and ``verify`` reports drift; the ``rustok index`` commands
+do the same for an operator."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from rustok.api.app import create_app
+from rustok.content import service as content_service
 from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.settings import Environment, Settings
 from rustok.core.tenancy import TenantScope
@@ -29,7 +34,15 @@ from rustok.outbox.relay import Relay
 from rustok.outbox.writer import OutboxWriter
 from rustok.tenants.schemas import TenantCreate
 from rustok.tenants.service import create_tenant
-from rustok.testing import http_client, login_as, make_node, make_product, make_variant, new_tenant
+from rustok.testing import (
+    http_client,
+    login_as,
+    make_node,
+    make_product,
+    make_tag,
+    make_variant,
+    new_tenant,
+)
 from tests.e2e.test_cli import clean_env
 from tests.e2e.test_cli import rustok as run_cli
 
@@ -52,6 +65,50 @@ async def nodes(client: httpx.AsyncClient, headers: dict[str, str], count: int) 
 async def verify(make_uow: MakeUoW, tenant_id: uuid.UUID, target: Any = "content") -> service.Drift:
     async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
         return await service.verify(uow, target)
+
+
+def app_settings(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        env=Environment.TEST,
+        data_dir=data_dir,
+        database_url=database_url,
+        jwt_secret="a-test-secret-that-is-long-enough-0123456789abcdef",
+        password_hash_time_cost=1,
+        password_hash_memory_cost=64,
+        relay_in_process=False,
+    )
+
+
+@dataclass
+class Committed:
+    """The app, a relay and sessions on a database of the test's own, where every unit of work really
+    commits on its own connection: for races between transactions."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+    sessions: SessionFactory
+    writer: OutboxWriter
+
+    def make_uow(self, scope: TenantScope | None = None, *, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(self.sessions, scope, write=write, events=self.writer)
+
+    async def deliver(self) -> int:
+        relay = Relay(self.sessions, ConsumerRegistry(CONSUMERS), writer=self.writer)
+        return await relay.run_until_idle()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def committed(isolated_database_url: str, tmp_path: Path) -> AsyncIterator[Committed]:
+    settings = app_settings(isolated_database_url, tmp_path / "app")
+    engine = create_engine(settings)
+    try:
+        sessions = create_sessionmaker(engine)
+        application = create_app(settings, engine=engine, session_factory=sessions, configure_logs=False)
+        async with application.router.lifespan_context(application), http_client(application) as client:
+            yield Committed(application, client, sessions, OutboxWriter())
+    finally:
+        await engine.dispose()
 
 
 async def test_a_rebuild_builds_every_document(
@@ -154,6 +211,93 @@ async def test_a_live_change_during_a_rebuild_is_not_overwritten_by_a_stale_batc
     assert rows[0].source_updated_at > stale[node_id]["en"]["source_updated_at"]
 
 
+# The two races below need the batch and the live change in separate transactions (``committed``). The
+# batch pauses inside its transaction, after it read the source, while a concurrent task makes the live
+# change through the HTTP API and delivers its events through the relay to the index consumers. The task is
+# started, never awaited, inside the batch: on PostgreSQL its consumer waits for the index writers' lock
+# the batch holds, on SQLite its request waits for the batch's write lock (``BEGIN IMMEDIATE``).
+PAUSE_SECONDS = 0.5
+
+
+async def test_a_tag_attached_during_a_rebuild_batch_stays_in_the_document(
+    committed: Committed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attaching a tag leaves ``source_updated_at`` as it was, so "newer wins" cannot tell the batch's
+    stale document from the consumer's. On PostgreSQL this fails without the writers' lock (the consumer
+    writes during the pause, the batch overwrites it); on SQLite the live write waits for the batch's write
+    lock, so it passes either way."""
+    client = committed.client
+    tenant_id = await new_tenant(committed.make_uow, "race-tag")
+    headers = await login_as(client, committed.app, tenant_id, "admin")
+    node_id = uuid.UUID((await make_node(client, headers, title="Racing", status="published"))["id"])
+    tag = await make_tag(client, headers, name="python")
+    await committed.deliver()
+    real = builder.content_documents
+    live: list[asyncio.Task[None]] = []
+
+    async def attach_the_tag() -> None:
+        response = await client.put(f"/api/content/nodes/{node_id}/tags/{tag['id']}", headers=headers)
+        assert response.status_code in (200, 201, 204), response.text
+        await committed.deliver()
+
+    async def reads_then_pauses(uow: UnitOfWork, node_ids: Sequence[uuid.UUID]) -> Any:
+        built = await real(uow, node_ids)
+        if not live:  # the batch's read (the live consumer's comes later)
+            live.append(asyncio.create_task(attach_the_tag()))
+            await asyncio.sleep(PAUSE_SECONDS)
+        return built
+
+    monkeypatch.setattr(builder, "content_documents", reads_then_pauses)
+    await service.rebuild(committed.sessions, tenant_id, "content")
+    await live[0]
+
+    rows = await content_rows(committed.make_uow, tenant_id)
+    assert [(r.node_id, r.tags) for r in rows] == [(node_id, ["python"])]
+    drift = await verify(committed.make_uow, tenant_id)
+    assert drift.clean, drift.as_dict()
+
+
+async def test_a_node_deleted_during_a_rebuild_batch_keeps_no_document(
+    committed: Committed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch reads the node (its documents, lost by the index, are missing), then checks which
+    sources still exist to drop orphans: its last read of the source. The node is deleted right after,
+    and ``node.deleted`` is delivered while the batch has not committed its new documents. On PostgreSQL
+    this fails without the writers' lock (the consumer finds nothing to delete, the batch then commits the
+    documents of a node that is gone); on SQLite the deletion waits for the batch's write lock, so it passes
+    either way."""
+    client = committed.client
+    tenant_id = await new_tenant(committed.make_uow, "race-delete")
+    headers = await login_as(client, committed.app, tenant_id, "admin")
+    node_id = uuid.UUID((await make_node(client, headers, title="Doomed", status="published"))["id"])
+    await committed.deliver()
+    async with committed.make_uow(TenantScope.of(tenant_id)) as uow:  # the index loses its documents
+        for row in (await uow.session.scalars(select(ContentDocument))).all():
+            await uow.session.delete(row)
+    real = content_service.existing_node_ids
+    live: list[asyncio.Task[None]] = []
+
+    async def delete_the_node() -> None:
+        response = await client.delete(f"/api/content/nodes/{node_id}", headers=headers)
+        assert response.status_code == 204, response.text
+        await committed.deliver()
+
+    async def reads_then_pauses(uow: UnitOfWork, node_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        alive = await real(uow, node_ids)
+        if not live:
+            live.append(asyncio.create_task(delete_the_node()))
+            await asyncio.sleep(PAUSE_SECONDS)
+        return alive
+
+    monkeypatch.setattr(content_service, "existing_node_ids", reads_then_pauses)
+    await service.rebuild(committed.sessions, tenant_id, "content")
+    await live[0]
+
+    assert await content_rows(committed.make_uow, tenant_id) == []
+    drift = await verify(committed.make_uow, tenant_id)
+    assert drift.clean, drift.as_dict()
+
+
 async def test_verify_reports_drift_and_a_rebuild_repairs_it(
     client: httpx.AsyncClient,
     app: FastAPI,
@@ -196,16 +340,7 @@ async def test_verify_reports_drift_and_a_rebuild_repairs_it(
 async def test_the_cli_rebuilds_and_verifies(isolated_database_url: str, tmp_path: Path) -> None:
     """``rustok index verify`` exits 1 on drift; ``rustok index rebuild`` builds the documents (for one
     tenant by slug, then all), after which ``verify`` exits 0."""
-    settings = Settings(
-        _env_file=None,
-        env=Environment.TEST,
-        data_dir=tmp_path / "app",
-        database_url=isolated_database_url,
-        jwt_secret="a-test-secret-that-is-long-enough-0123456789abcdef",
-        password_hash_time_cost=1,
-        password_hash_memory_cost=64,
-        relay_in_process=False,
-    )
+    settings = app_settings(isolated_database_url, tmp_path / "app")
     engine = create_engine(settings)
     try:
         sessions = create_sessionmaker(engine)

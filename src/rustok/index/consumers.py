@@ -19,6 +19,7 @@ log = get_logger("rustok.index")
 CONTENT = "index.content"
 PRODUCTS = "index.products"
 REINDEX = "index.reindex"
+REBUILD_BATCH_SIZE = service.BATCH_SIZE  # source ids per delivery of a whole-tenant request
 
 
 async def _affected_nodes(event: Envelope[Any], uow: UnitOfWork) -> list[uuid.UUID]:
@@ -90,15 +91,19 @@ async def index_products(event: Envelope[Any], uow: UnitOfWork) -> None:
 
 @consumer(REINDEX, "index.reindex_requested")
 async def reindex_requested(event: Envelope[Any], uow: UnitOfWork) -> None:
-    """One document, or all of the tenant's read model (in the delivery's transaction: all or nothing;
-    for a large tenant prefer ``rustok index rebuild``, which commits in checkpointed batches)."""
+    """One document (``target_id``), or the whole tenant's read model, one checkpointed batch per delivery
+    (`rustok.index.service.rebuild_requested`): a batch commits with its ``Rebuild`` checkpoint and, unless
+    it was the last, a continuation request, so a crash loses nothing and the tenant's live events are
+    delivered between batches. A continuation goes on with the rebuild that recorded it (nothing, if that
+    rebuild is done); any other request joins the running rebuild of its target, or starts one."""
     payload = event.payload
     target: Target = "content" if payload.target_type == "content" else "products"
     if payload.target_id is not None:
         await service.reindex(uow, target, [payload.target_id])
     else:
-        walked = await service.reindex_all_within(uow, target)
-        log.info("index_rebuilt", target=target, tenant_id=str(event.tenant_id), processed=walked)
+        row = await service.rebuild_requested(uow, target, event.id, batch_size=REBUILD_BATCH_SIZE)
+        if row is not None and row.finished_at is not None:
+            log.info("index_rebuilt", target=target, tenant_id=str(event.tenant_id), processed=row.processed)
     _observe_lag_after_commit(uow, REINDEX)
 
 

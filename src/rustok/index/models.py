@@ -8,8 +8,8 @@ by triggers; on PostgreSQL a ``search_vector`` column (title weighted above exce
 trigger with the text-search configuration of the row's locale, and a GIN index on it.
 
 ``source_updated_at`` is the newest change of the source the document was built from: a write carrying an
-older one is skipped, so a rebuild that read a node before a live event changed it cannot overwrite the
-live event's newer document.
+older one is skipped. It does not settle every race (a tag attached, a price or a stock changed, a source
+deleted leave it as it was): the writers' lock does (`rustok.index.service`).
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ class RebuildStatus(StrEnum):
 
 class Rebuild(IdMixin, TenantMixin, Base):
     """A rebuild of one read model for one tenant, with its checkpoint: the last source id it finished, so
-    a rebuild that died resumes after it."""
+    a rebuild that died resumes after it. A rebuild driven by ``index.reindex_requested`` events keeps the
+    id of the continuation request it recorded last (`rustok.index.consumers.reindex_requested`)."""
 
     __tablename__ = "index_rebuilds"
     __table_args__ = (Index("ix_index_rebuilds_lookup", "tenant_id", "target", "status"),)
@@ -103,3 +104,4 @@ class Rebuild(IdMixin, TenantMixin, Base):
     started_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
     finished_at: Mapped[datetime | None]
+    continuation_id: Mapped[uuid.UUID | None]

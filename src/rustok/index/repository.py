@@ -1,10 +1,12 @@
-"""The index's SQL: the documents of nodes and products, and rebuild checkpoints. Every statement runs in a
-tenant-scoped session (the tenant is added to each one; see `rustok.core.tenancy`).
+"""The index's SQL: the documents of nodes and products, rebuild checkpoints, and the writers' lock. Every
+statement runs in a tenant-scoped session (the tenant is added to each one; see `rustok.core.tenancy`).
 
-Writes take the documents' row locks (``FOR UPDATE``, reading the latest committed version) before
-comparing ``source_updated_at``, so of two writers of one document (a consumer and a rebuild batch) the one
-that read the newer source wins whichever commits last. A concurrent first insert of one document is
-settled by the unique (owner, locale) key inside a SAVEPOINT: the loser re-reads and compares."""
+Every transaction that writes a read model first takes its writers' lock (`lock_writers`), before it reads
+the source: see `rustok.index.service` for why. Writes also take the documents' row locks (``FOR UPDATE``,
+reading the latest committed version) before comparing ``source_updated_at``, so a write of an older
+source never replaces a newer one. New documents go in as one bulk INSERT: under the writers' lock no
+other transaction inserts the same (owner, locale), and should one that skipped the lock do so, the unique
+key fails this transaction (a delivery is then retried) rather than leaving two documents."""
 
 from __future__ import annotations
 
@@ -13,15 +15,37 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rustok.core.tenancy import TenantScopeError, scope_of
 from rustok.index.documents import Document
 from rustok.index.models import ContentDocument, ProductDocument, Rebuild, RebuildStatus
 
 Target = Literal["content", "products"]
 Document_ = ContentDocument | ProductDocument
+
+# Namespace (first key) of the index writers' advisory locks on (tenant, read model); the outbox writer's
+# trigger uses 7201 and the relay 7202.
+WRITERS_LOCK_NAMESPACE = 7203
+_LOCK_WRITERS = text("SELECT pg_advisory_xact_lock(:ns, hashtext(:key))")
+_LOCKED = "rustok.index_writers_locked"
+
+
+async def lock_writers(session: AsyncSession, tenant_id: uuid.UUID, target: Target) -> None:
+    """Take the writers' lock of the tenant's ``target`` read model until the transaction ends; waits while
+    another transaction holds it. Once per session (a unit of work's session is one transaction).
+
+    PostgreSQL: a transaction-scoped advisory lock on (tenant, target). SQLite: nothing to do, a writing
+    unit of work began with ``BEGIN IMMEDIATE`` (`rustok.core.db`), so it already holds the database's
+    write lock, taken before it read anything."""
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        return
+    locked: set[tuple[uuid.UUID, str]] = session.info.setdefault(_LOCKED, set())
+    if (tenant_id, target) in locked:
+        return
+    await session.execute(_LOCK_WRITERS, {"ns": WRITERS_LOCK_NAMESPACE, "key": f"{tenant_id}:{target}"})
+    locked.add((tenant_id, target))
 
 
 class DocumentRepository:
@@ -63,51 +87,47 @@ class DocumentRepository:
             statement = statement.where(self._owner > after_id)
         return list((await self.session.scalars(statement)).all())
 
-    async def write(self, owner_id: uuid.UUID, documents: dict[str, Document], existing: list[Any]) -> int:
-        """Upsert the owner's ``documents`` (per locale), skipping each whose stored ``source_updated_at`` is
-        newer, and delete its documents of other locales. ``existing``: its stored documents, locked.
-        Returns how many documents were written or deleted."""
-        stored = {row.locale: row for row in existing}
+    async def write(self, built: dict[uuid.UUID, dict[str, Document]], existing: Sequence[Any]) -> int:
+        """Bring the documents of the owners in ``built`` to what it holds (per owner, per locale): insert
+        the new, update those that differ unless the stored one's ``source_updated_at`` is newer, delete
+        those of locales no longer built. ``existing``: the owners' stored documents, read in this
+        transaction. One flush: the inserts and the updates go as batches. Returns how many documents
+        were written or deleted."""
+        stored = {(getattr(row, self.owner), row.locale): row for row in existing}
+        scope = scope_of(self.session)
+        if scope is None or scope.tenant_id is None:
+            raise TenantScopeError("index documents are written in a tenant's unit of work")
+        new: list[dict[str, Any]] = []
         changed = 0
-        for locale, fields in documents.items():
-            row = stored.get(locale)
-            if row is None:
-                row = await self._insert(owner_id, locale, fields)
+        for owner_id, documents in built.items():
+            for locale, fields in documents.items():
+                row = stored.get((owner_id, locale))
                 if row is None:
-                    changed += 1
+                    new.append(
+                        {"tenant_id": scope.tenant_id, self.owner: owner_id, "locale": locale, **fields}
+                    )
+                elif _newer(row.source_updated_at, fields["source_updated_at"]) or all(
+                    getattr(row, key) == value for key, value in fields.items()
+                ):
                     continue
-            if _newer(row.source_updated_at, fields["source_updated_at"]):
-                continue
-            for key, value in fields.items():
-                setattr(row, key, value)
-            changed += 1
-        stale = [locale for locale in stored if locale not in documents]
+                else:
+                    for key, value in fields.items():
+                        setattr(row, key, value)
+                changed += 1
+        stale = [
+            row.id for (owner, locale), row in stored.items() if owner in built and locale not in built[owner]
+        ]
         if stale:
             await self.session.execute(
                 delete(self.model)
-                .where(self._owner == owner_id, self.model.locale.in_(stale))
+                .where(self.model.id.in_(stale))
                 .execution_options(synchronize_session="fetch")
             )
             changed += len(stale)
+        if new:
+            await self.session.execute(insert(self.model), new)
         await self.session.flush()
         return changed
-
-    async def _insert(self, owner_id: uuid.UUID, locale: str, fields: Document) -> Any:
-        """Insert the document; None when done, else the row a concurrent writer inserted first (locked)."""
-        row = self.model(**{self.owner: owner_id, "locale": locale, **fields})
-        try:
-            async with self.session.begin_nested():
-                self.session.add(row)
-                await self.session.flush()
-        except IntegrityError:
-            statement = (
-                select(self.model)
-                .where(self._owner == owner_id, self.model.locale == locale)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-            return (await self.session.scalars(statement)).one()
-        return None
 
     async def delete_of(self, owner_ids: Sequence[uuid.UUID]) -> int:
         if not owner_ids:
@@ -142,6 +162,13 @@ class RebuildRepository:
             .order_by(Rebuild.started_at, Rebuild.id)
             .limit(1)
         )
+        if lock:
+            statement = statement.with_for_update().execution_options(populate_existing=True)
+        return (await self.session.scalars(statement)).first()
+
+    async def continued_by(self, event_id: uuid.UUID, *, lock: bool = False) -> Rebuild | None:
+        """The rebuild whose last recorded continuation request is ``event_id``."""
+        statement = select(Rebuild).where(Rebuild.continuation_id == event_id)
         if lock:
             statement = statement.with_for_update().execution_options(populate_existing=True)
         return (await self.session.scalars(statement)).first()

@@ -4,12 +4,21 @@ rebuild a tenant's read model from its source in checkpointed batches, and verif
 - **From the current state.** A document is always built from what the source is now (see
   `rustok.index.documents`), never from an event's payload, so applying an event twice, late or out of
   order leaves the same documents.
-- **Newer wins.** A write whose ``source_updated_at`` is older than the stored document's is skipped, so a
-  rebuild batch that read the source before a live event changed it does not undo the event's update.
+- **One writer at a time, reading after the last one.** Every transaction that writes a tenant's read model
+  (a consumer's `reindex`, a rebuild batch, with its dropping of orphans) takes the writers' lock of that
+  tenant and read model before it reads the source (`lock_writers`), and keeps it until it commits. So the
+  last writer read the source after the previous one committed: a rebuild batch that read a node before a
+  live change (a tag attached, a price or stock changed: ``source_updated_at`` does not move) or before
+  its deletion cannot write its stale documents over the consumer's, since the one of the two that runs
+  second re-reads. Live consumers pay nothing for it (the relay delivers a tenant's events one at a time);
+  a rebuild and live deliveries interleave batch by batch.
+- **Newer wins.** Besides, a write whose ``source_updated_at`` is older than the stored document's is
+  skipped.
 - **Rebuilds resume.** Each batch of source ids is written in its own unit of work together with the
   ``Rebuild`` row's checkpoint (the last id done); a rebuild that died resumes after it. Documents whose
   source is gone are dropped along the way (those in each batch's id range), and at the end (those after
-  the last source id).
+  the last source id). `rebuild` runs the batches in a loop (the CLI); ``index.reindex_requested`` runs
+  one per delivery (`rustok.index.consumers.reindex_requested`).
 """
 
 from __future__ import annotations
@@ -25,11 +34,12 @@ from rustok.core import clock
 from rustok.core.tenancy import TenantScope
 from rustok.core.uow import SessionFactory, UnitOfWork
 from rustok.index import documents as builder
-from rustok.index.events import IndexUpdated
+from rustok.index.events import IndexUpdated, ReindexRequested
 from rustok.index.models import Rebuild, RebuildStatus
-from rustok.index.repository import RebuildRepository, Target, documents_of
+from rustok.index.repository import RebuildRepository, Target, documents_of, lock_writers
 
 TARGETS: tuple[Target, ...] = ("content", "products")
+BATCH_SIZE = 500  # source ids per rebuild batch
 
 Built = dict[uuid.UUID, dict[str, builder.Document]]
 Builder = Callable[[UnitOfWork, Sequence[uuid.UUID]], Awaitable[Built]]
@@ -56,45 +66,32 @@ def source_of(target: Target) -> Source:
 # ------------------------------------------------------------------------------------------------ writing
 
 
+async def serialize_writers(uow: UnitOfWork, target: Target) -> None:
+    """Wait for, then hold until commit, the writers' lock of the tenant's ``target`` read model. Take it
+    before reading the source and before locking a ``Rebuild`` row (one order everywhere)."""
+    scope = uow.scope
+    if scope is None or scope.tenant_id is None:
+        raise RuntimeError("the index is written in a tenant's unit of work")
+    await lock_writers(uow.session, scope.tenant_id, target)
+
+
 async def reindex(uow: UnitOfWork, target: Target, ids: Sequence[uuid.UUID], *, announce: bool = True) -> int:
     """Bring the documents of ``ids`` up to date (a source that is gone loses its documents); with
     ``announce``, record ``index.updated`` for each. Returns how many documents were written or deleted."""
     ids = sorted(set(ids))
     if not ids:
         return 0
+    await serialize_writers(uow, target)
     source = source_of(target)
     built = await source.build(uow, ids)
     repository = documents_of(uow.session, target)
-    existing: dict[uuid.UUID, list[Any]] = {}
-    for row in await repository.of(ids, lock=True):
-        existing.setdefault(getattr(row, repository.owner), []).append(row)
-    changed = 0
-    gone = [owner_id for owner_id in ids if owner_id not in built]
-    changed += await repository.delete_of(gone)
-    for owner_id, documents in built.items():
-        changed += await repository.write(owner_id, documents, existing.get(owner_id, []))
+    existing = await repository.of(ids, lock=True)
+    changed = await repository.delete_of([owner_id for owner_id in ids if owner_id not in built])
+    changed += await repository.write(built, existing)
     if announce:
         for owner_id in ids:
             uow.record(IndexUpdated(index_name=target, target_id=owner_id))
     return changed
-
-
-async def reindex_all_within(uow: UnitOfWork, target: Target, *, batch_size: int = 500) -> int:
-    """Bring every document of the tenant's ``target`` up to date inside ``uow`` (one transaction), and
-    drop the documents whose source is gone; the number of source ids walked."""
-    source = source_of(target)
-    walked = 0
-    after: uuid.UUID | None = None
-    while True:
-        ids = await source.ids_after(uow, after, batch_size)
-        if not ids:
-            break
-        await reindex(uow, target, ids, announce=False)
-        await _drop_orphans(uow, target, after, ids[-1])
-        walked += len(ids)
-        after = ids[-1]
-    await _drop_orphans(uow, target, after, None)
-    return walked
 
 
 async def _drop_orphans(
@@ -102,6 +99,7 @@ async def _drop_orphans(
 ) -> int:
     """Delete the documents in the owner range (``after``, ``upto``] whose source no longer exists (checked
     now, so a source created since the batch read its ids keeps its documents)."""
+    await serialize_writers(uow, target)
     repository = documents_of(uow.session, target)
     owners = await repository.owners_between(after, upto)
     if not owners:
@@ -133,13 +131,36 @@ class RebuildResult:
         }
 
 
+async def advance(uow: UnitOfWork, row: Rebuild, batch_size: int = BATCH_SIZE) -> bool:
+    """Do the next batch of the running rebuild ``row`` (locked) in ``uow``, with its checkpoint and the
+    dropping of the orphans in the batch's range; True when the rebuild is done. The caller took the
+    writers' lock (`serialize_writers`) before locking ``row``."""
+    target: Target = "content" if row.target == "content" else "products"
+    await serialize_writers(uow, target)
+    ids = await source_of(target).ids_after(uow, row.after_id, batch_size)
+    last = len(ids) < batch_size  # the source had no more ids: the batch ends the rebuild
+    if ids:
+        await reindex(uow, target, ids, announce=False)
+    await _drop_orphans(uow, target, row.after_id, None if last else ids[-1])
+    row.processed += len(ids)
+    row.updated_at = clock.now()
+    if ids:
+        row.after_id = ids[-1]
+    if last:
+        row.status = RebuildStatus.DONE.value
+        row.finished_at = row.updated_at
+    return last
+
+
 async def rebuild(
-    session_factory: SessionFactory, tenant_id: uuid.UUID, target: Target, *, batch_size: int = 500
+    session_factory: SessionFactory, tenant_id: uuid.UUID, target: Target, *, batch_size: int = BATCH_SIZE
 ) -> RebuildResult:
     """Rebuild the tenant's ``target`` read model from its source: the running rebuild's checkpoint is
-    resumed, else a new rebuild starts from the first id. Each batch commits with its checkpoint."""
+    resumed, else a new rebuild starts from the first id. Each batch commits with its checkpoint. Should a
+    rebuild driven by ``index.reindex_requested`` finish it meanwhile, this run stops there."""
     scope = TenantScope.of(tenant_id)
     async with UnitOfWork(session_factory, scope) as uow:
+        await serialize_writers(uow, target)
         rebuilds = RebuildRepository(uow.session)
         row = await rebuilds.running(target, lock=True)
         resumed = row is not None
@@ -149,22 +170,41 @@ async def rebuild(
     processed = 0
     while True:
         async with UnitOfWork(session_factory, scope) as uow:
+            await serialize_writers(uow, target)
             row = await RebuildRepository(uow.session).get(rebuild_id, lock=True)
-            if row is None or row.status != RebuildStatus.RUNNING.value:
-                raise RuntimeError(f"rebuild {rebuild_id} is no longer running")
-            source = source_of(target)
-            ids = await source.ids_after(uow, row.after_id, batch_size)
-            if not ids:
-                await _drop_orphans(uow, target, row.after_id, None)
-                row.status = RebuildStatus.DONE.value
-                row.finished_at = clock.now()
+            if row is None:
+                raise RuntimeError(f"rebuild {rebuild_id} is gone")
+            if row.status == RebuildStatus.RUNNING.value:
+                before = row.processed
+                done = await advance(uow, row, batch_size)
+                processed += row.processed - before
+            else:
+                done = True
+            if done:
                 return RebuildResult(tenant_id, target, rebuild_id, resumed, processed, row.processed)
-            await reindex(uow, target, ids, announce=False)
-            await _drop_orphans(uow, target, row.after_id, ids[-1])
-            row.after_id = ids[-1]
-            row.processed += len(ids)
-            row.updated_at = clock.now()
-            processed += len(ids)
+
+
+async def rebuild_requested(
+    uow: UnitOfWork, target: Target, request_id: uuid.UUID, *, batch_size: int = BATCH_SIZE
+) -> Rebuild | None:
+    """Handle a whole-tenant ``index.reindex_requested`` (``request_id``) in ``uow``: one batch of the
+    rebuild it drives, and, unless that finished it, a continuation request recorded in the same
+    transaction. The rebuild that recorded ``request_id`` is continued (if still running); another
+    request joins the running rebuild of ``target`` if there is one, else starts one. Returns the rebuild
+    advanced, None when there was nothing to do."""
+    await serialize_writers(uow, target)
+    rebuilds = RebuildRepository(uow.session)
+    row = await rebuilds.continued_by(request_id, lock=True)
+    if row is None:
+        if await rebuilds.running(target) is not None:
+            return None  # it will cover this request
+        row = await rebuilds.add(Rebuild(target=target, status=RebuildStatus.RUNNING.value, processed=0))
+    elif row.status != RebuildStatus.RUNNING.value:
+        return None  # finished meanwhile (by `rebuild`)
+    if not await advance(uow, row, batch_size):
+        more = ReindexRequested(target_type="content" if target == "content" else "product")
+        row.continuation_id = uow.record(more).id
+    return row
 
 
 # ------------------------------------------------------------------------------------------------- verify

@@ -333,6 +333,42 @@ async def test_pages_follow_the_cursor_without_overlap_or_loss(
     assert await found(client, anonymous(tenant), "gannet", limit=100) == seen
 
 
+async def test_a_search_scores_and_serves_only_its_rank_window(
+    app: FastAPI, client: httpx.AsyncClient, make_uow: MakeUoW, tenant: uuid.UUID, database_url: str
+) -> None:
+    """``RUSTOK_SEARCH_RANK_WINDOW`` documents per type are scored; the pages come from them, consistently,
+    best first. On SQLite they are the most recently indexed; on PostgreSQL those in storage order."""
+    added = [
+        str(await add_node(make_uow, tenant, f"Note {i}", " ".join(["gannet"] * (1 + i % 7))))
+        for i in range(30)
+    ]
+    everything = await found(client, anonymous(tenant), "gannet", limit=100)
+    assert sorted(everything) == sorted(added)  # the default window holds them all
+
+    app.state.settings = app.state.settings.model_copy(update={"search_rank_window": 20})
+    one_page = await search(client, anonymous(tenant), "gannet", limit=100)
+    served = [item["id"] for item in one_page["items"]]
+    assert len(served) == len(set(served)) == 20
+    assert one_page["next_cursor"] is None
+    scores = [item["score"] for item in one_page["items"]]
+    assert scores == sorted(scores, reverse=True)
+    if database_url.startswith("sqlite"):
+        assert set(served) == set(added[10:])  # the newest 20
+    else:
+        assert set(served) < set(added)
+    # Small pages walk the same window in the same order.
+    seen: list[str] = []
+    cursor: str | None = None
+    for _ in range(10):
+        params: dict[str, Any] = {"limit": 6} | ({"cursor": cursor} if cursor else {})
+        page = await search(client, anonymous(tenant), "gannet", **params)
+        seen.extend(item["id"] for item in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == served
+
+
 async def test_a_cursor_this_api_did_not_issue_is_a_400(
     client: httpx.AsyncClient, make_uow: MakeUoW, tenant: uuid.UUID
 ) -> None:

@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         le=50 * 1024 * 1024 * 1024,
         description="The largest file `POST /api/media` accepts; larger ones are a 413.",
     )
+    search_rank_window: int = Field(
+        default=500,
+        ge=20,
+        le=100_000,
+        description="Matching documents a search scores per type (the rank window of docs/search.md).",
+    )
     media_dir: Path | None = Field(
         default=None, description="Where uploaded files are stored. Default: `media` under data_dir."
     )

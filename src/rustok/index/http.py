@@ -41,6 +41,7 @@ async def search(
         published_products_only=grant_of(principal, "products:update") is not Scope.ALL,
         limit=params.limit,
         cursor=params.cursor,
+        window=request.app.state.settings.search_rank_window,
     )
     page = await engine.search(uow.session, request.state.tenant.id, query)
     return SearchPageOut(

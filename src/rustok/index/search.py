@@ -14,6 +14,17 @@ PostgreSQL: the same quoted form through ``websearch_to_tsquery``, which never r
 dropped when they contain none), never interpreted, and cannot make a syntax error. Terms are ANDed; a
 quoted ``"a b"`` is a phrase.
 
+**The rank window.** An engine that scores every match before taking the best 20 spends its time in
+proportion to the number of matches: a common word matches tens of thousands of documents, and scoring
+them is what makes such a search slow. So each search scores at most ``SearchQuery.window`` matching
+documents per type (`RANK_WINDOW` by default, ``RUSTOK_SEARCH_RANK_WINDOW``): the first the engine's index
+yields, which on SQLite are the most recently indexed (FTS5 walks its doclists by rowid, newest first
+here) and on PostgreSQL those in storage order (a GIN bitmap is walked by heap page). The window is ranked,
+and pages are served from it, best first; a query matching more documents than the window serves only
+those in it (as search engines cap the depth of a result list), and a narrower query (another word, a
+``locale`` or ``kind``) reaches the rest. The window is the same for every page of one query while the
+documents do not change, so the cursor stays consistent.
+
 Ranking: score (higher first), then type, then document id; the keyset cursor carries those three values.
 Content and products, when both are searched, are merged by score (the scores of one backend are of one
 kind, so this is a rough but stable merge). Excerpts are HTML: the document text escaped, with the matched
@@ -22,14 +33,15 @@ words wrapped in ``<mark>``…``</mark>``.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Dialect, String, TextClause, TypeDecorator, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok.core.errors import BadRequest, Unprocessable
@@ -39,6 +51,9 @@ DocumentType = Literal["content", "product"]
 TYPES: tuple[DocumentType, ...] = ("content", "product")  # in cursor order
 PUBLISHED = {"content": "published", "product": "active"}
 MAX_TERMS = 32  # more words than this add nothing to a search and only cost time
+# Matching documents scored per type and query (see the module's docstring; the setting
+# ``search_rank_window`` is the route's); docs/search.md has the bench's figures.
+RANK_WINDOW = 500
 
 # Markers the engines put around matched words; the text between them is escaped, then they become <mark>.
 _OPEN, _CLOSE = "\x02", "\x03"
@@ -60,6 +75,7 @@ class SearchQuery:
     published_products_only: bool = True
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+    window: int = RANK_WINDOW  # matching documents scored per type
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +199,7 @@ class _Plan:
 def _plan(kind: DocumentType, tenant_id: uuid.UUID, query: SearchQuery, after: After | None) -> _Plan:
     # The tenant first, always: raw SQL gets no tenant scoping from the ORM.
     where = ["d.tenant_id = :tenant_id"]
-    params: dict[str, Any] = {"tenant_id": tenant_id, "limit": query.limit + 1}
+    params: dict[str, Any] = {"tenant_id": tenant_id, "limit": query.limit + 1, "window": query.window}
     published_only = query.published_content_only if kind == "content" else query.published_products_only
     if published_only:
         where.append("d.status = :status")
@@ -197,7 +213,7 @@ def _plan(kind: DocumentType, tenant_id: uuid.UUID, query: SearchQuery, after: A
     return _Plan(" AND ".join(where), cursor_condition(kind, after, params), params)
 
 
-def _hit(kind: DocumentType, row: Any, excerpt: str) -> SearchHit:
+def _hit(kind: DocumentType, row: Any) -> SearchHit:
     public_id = row.public_id if isinstance(row.public_id, uuid.UUID) else uuid.UUID(str(row.public_id))
     return SearchHit(
         type=kind,
@@ -205,13 +221,76 @@ def _hit(kind: DocumentType, row: Any, excerpt: str) -> SearchHit:
         document_id=int(row.id),
         locale=row.locale,
         title=row.title,
-        excerpt=excerpt,
+        excerpt="",
         slug=row.slug,
         score=float(row.score),
     )
 
 
-class SQLiteSearch:
+Match = dict[str, Any]  # the parameters of the match, added to each of a search's statements
+
+
+class _Backend:
+    """What both backends do: rank each type's window, merge the types into one page, and only then make
+    the excerpts, for the hits served (an excerpt is the costliest part of a hit)."""
+
+    async def search(self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery) -> SearchPage:
+        terms = _terms(query)
+        after = decode_after(query.cursor)
+        if not terms:
+            return SearchPage([])
+        async with self._prepared(session, tenant_id, query, terms) as match:
+            hits: list[SearchHit] = []
+            for kind in _types(query):
+                plan = _plan(kind, tenant_id, query, after)
+                rows = (await session.execute(self._ranked(kind, plan, match), plan.params | match)).all()
+                hits.extend(_hit(kind, row) for row in rows)
+            page = _page(hits, query.limit)
+            excerpts: dict[tuple[DocumentType, int], str] = {}
+            for kind in TYPES:
+                ids = [hit.document_id for hit in page.items if hit.type == kind]
+                if ids:
+                    found = await session.execute(
+                        self._excerpts(kind, match).bindparams(bindparam("ids", expanding=True)),
+                        {"tenant_id": tenant_id, "ids": ids} | match,
+                    )
+                    excerpts |= {(kind, int(row.id)): self._html(row.snippet) for row in found}
+        items = [replace(hit, excerpt=excerpts.get((hit.type, hit.document_id), "")) for hit in page.items]
+        return SearchPage(items, page.next_cursor)
+
+    def _prepared(
+        self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery, terms: list[str]
+    ) -> contextlib.AbstractAsyncContextManager[Match]:
+        """Around the search's statements: the parameters of the match, and whatever the backend sets up
+        for the statements."""
+        raise NotImplementedError
+
+    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> TextClause:
+        """The statement of one type's ranked rows after the cursor (columns id, public_id, locale, title,
+        slug, score), best first, at most ``:limit``."""
+        raise NotImplementedError
+
+    def _excerpts(self, kind: DocumentType, match: Match) -> TextClause:
+        """The statement of the excerpts (columns id, snippet) of the tenant's documents ``:ids``."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _html(snippet: str | None) -> str:
+        """An excerpt as `_excerpts` made it, as safe HTML."""
+        raise NotImplementedError
+
+
+class _SQLiteUuid(TypeDecorator[uuid.UUID]):
+    """A uuid bound as the ORM stores a Uuid column on SQLite: 32 hex characters."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: uuid.UUID | None, dialect: Dialect) -> str | None:
+        return None if value is None else value.hex
+
+
+class SQLiteSearch(_Backend):
     """FTS5: ``MATCH`` on the external-content tables, ``bm25`` with column weights (negated, so higher is
     better), ``snippet`` for the excerpt (the column that matched best). The FTS tables hold every
     tenant's rows: the join to the document row carries the tenant condition. Diacritics are folded by
@@ -222,54 +301,38 @@ class SQLiteSearch:
     WEIGHTS = "10.0, 4.0, 4.0, 1.0"
     SNIPPET_TOKENS = 24
 
-    async def search(self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery) -> SearchPage:
-        terms = _terms(query)
-        after = decode_after(query.cursor)
-        if not terms:
-            return SearchPage([])
-        hits: list[SearchHit] = []
-        for kind in _types(query):
-            table, public_id, slug, _ = _TABLES[kind]
-            plan = _plan(kind, tenant_id, query, after)
-            params = _sqlite_params(plan.params) | {"match": quoted(terms)}
-            # Rank inside, keep the rows after the cursor outside (the score is computed). CROSS JOIN
-            # keeps the FTS table the outer loop (no scan of the filter index). Identifiers
-            # come from _TABLES and conditions from _plan, never from the caller: values are bound.
-            ranked = text(
-                f"SELECT * FROM (SELECT d.id AS id, d.{public_id} AS public_id, d.locale AS locale, "  # noqa: S608
-                f"d.title AS title, d.{slug} AS slug, -bm25({table}_fts, {self.WEIGHTS}) AS score "
-                f"FROM {table}_fts CROSS JOIN {table} AS d ON d.id = {table}_fts.rowid "
-                f"WHERE {table}_fts MATCH :match AND {plan.where}) "
-                f"WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit"
-            )
-            rows = (await session.execute(ranked, params)).all()
-            if not rows:
-                continue
-            # Snippets for the page only (the sorter above would otherwise make one for every match).
-            snippets = text(
-                f"SELECT {table}_fts.rowid AS id, "  # noqa: S608
-                f"snippet({table}_fts, -1, :open, :close, '…', {self.SNIPPET_TOKENS}) AS snippet "
-                f"FROM {table}_fts CROSS JOIN {table} AS d ON d.id = {table}_fts.rowid "
-                f"WHERE {table}_fts MATCH :match AND d.tenant_id = :tenant_id AND d.id IN :ids"
-            ).bindparams(bindparam("ids", expanding=True))
-            found = await session.execute(
-                snippets,
-                {
-                    "match": params["match"],
-                    "tenant_id": params["tenant_id"],
-                    "ids": [row.id for row in rows],
-                    "open": _OPEN,
-                    "close": _CLOSE,
-                },
-            )
-            excerpts = {int(row.id): mark(row.snippet) for row in found}
-            hits.extend(_hit(kind, row, excerpts.get(int(row.id), "")) for row in rows)
-        return _page(hits, query.limit)
+    _html = staticmethod(mark)  # snippet() marks with the engine markers, on the raw text
 
+    @contextlib.asynccontextmanager
+    async def _prepared(
+        self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery, terms: list[str]
+    ) -> AsyncIterator[Match]:
+        yield {"match": quoted(terms), "open": _OPEN, "close": _CLOSE}
 
-def _sqlite_params(params: dict[str, Any]) -> dict[str, Any]:
-    # The ORM stores a Uuid column on SQLite as 32 hex characters; raw SQL must compare with the same.
-    return {key: value.hex if isinstance(value, uuid.UUID) else value for key, value in params.items()}
+    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> TextClause:
+        # The window inside: the newest matches that pass the filters (CROSS JOIN keeps the FTS table the
+        # outer loop, walked by rowid, newest first, so it stops after the window and bm25 is computed for
+        # the window only). Outside: the rows after the cursor, best first. Identifiers come from _TABLES
+        # and conditions from _plan, never from the caller: values are bound.
+        table, public_id, slug, _ = _TABLES[kind]
+        return text(
+            f"SELECT * FROM (SELECT d.id AS id, d.{public_id} AS public_id, d.locale AS locale, "  # noqa: S608
+            f"d.title AS title, d.{slug} AS slug, -bm25({table}_fts, {self.WEIGHTS}) AS score "
+            f"FROM {table}_fts CROSS JOIN {table} AS d ON d.id = {table}_fts.rowid "
+            f"WHERE {table}_fts MATCH :match AND {plan.where} "
+            f"ORDER BY {table}_fts.rowid DESC LIMIT :window) "
+            f"WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit"
+        ).bindparams(bindparam("tenant_id", type_=_SQLiteUuid()))
+
+    def _excerpts(self, kind: DocumentType, match: Match) -> TextClause:
+        # The rowid condition is on the FTS table, which looks each row up instead of walking the doclist.
+        table = _TABLES[kind][0]
+        return text(
+            f"SELECT {table}_fts.rowid AS id, "  # noqa: S608
+            f"snippet({table}_fts, -1, :open, :close, '…', {self.SNIPPET_TOKENS}) AS snippet "
+            f"FROM {table}_fts CROSS JOIN {table} AS d ON d.id = {table}_fts.rowid "
+            f"WHERE {table}_fts MATCH :match AND d.tenant_id = :tenant_id AND {table}_fts.rowid IN :ids"
+        ).bindparams(bindparam("tenant_id", type_=_SQLiteUuid()))
 
 
 # The document text HTML-escaped in SQL, before ts_headline adds its marks.
@@ -279,7 +342,7 @@ _PG_ESCAPED = (
 )
 
 
-class PostgreSQLSearch:
+class PostgreSQLSearch(_Backend):
     """PostgreSQL: ``search_vector @@ websearch_to_tsquery(...)`` on the GIN-indexed column, ranked by
     ``ts_rank_cd`` with the weights of the columns (A title, B tags/excerpt/subtitle/handle, C body), the
     excerpt made by ``ts_headline`` over the escaped text (excerpt and the start of the body).
@@ -291,44 +354,56 @@ class PostgreSQLSearch:
     are not folded (no ``unaccent``): ``cafe`` does not find ``café`` here, nor the other way round."""
 
     WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C, B, A
+
+    @staticmethod
+    def _html(snippet: str | None) -> str:
+        return snippet or ""  # ts_headline marked the text escaped in SQL (_PG_ESCAPED) with <mark>
+
     HEADLINE = (
         "StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, "
         'FragmentDelimiter=" … "'
     )
+    # The planner settings for the window. The window must come from the GIN bitmap: a sequential scan,
+    # or a walk of the filter index, tests ``@@`` row by row on the detoasted vector and is many times
+    # slower than the planner estimates for a common word. Serial (not parallel) plans keep the window's
+    # rows in one order from page to page; JIT compiling costs more than these statements run; and a plan
+    # made for the query's own words (custom) finds the window, where a generic one does not.
+    PLANNER = {
+        "enable_seqscan": "off",
+        "enable_indexscan": "off",
+        "max_parallel_workers_per_gather": "0",
+        "jit": "off",
+        "plan_cache_mode": "force_custom_plan",
+    }
 
-    async def search(self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery) -> SearchPage:
-        terms = _terms(query)
-        after = decode_after(query.cursor)
-        if not terms:
-            return SearchPage([])
-        configs = await self._configs(session, tenant_id, query.locale)
-        tsquery = " || ".join(
-            f"websearch_to_tsquery(CAST(:config_{i} AS regconfig), :q)" for i in range(len(configs))
+    @contextlib.asynccontextmanager
+    async def _prepared(
+        self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery, terms: list[str]
+    ) -> AsyncIterator[Match]:
+        """The query's configurations, and `PLANNER` for the statements inside (``set_config(..., true)``,
+        which is ``SET LOCAL``), with the transaction's own settings back after them."""
+        names = list(self.PLANNER)
+        found = await session.execute(
+            text("SELECT " + ", ".join(f"current_setting(:name_{i})" for i in range(len(names)))),
+            {f"name_{i}": name for i, name in enumerate(names)},
         )
-        hits: list[SearchHit] = []
-        for kind in _types(query):
-            table, public_id, slug, body = _TABLES[kind]
-            plan = _plan(kind, tenant_id, query, after)
-            params = plan.params | {"q": quoted(terms), "options": self.HEADLINE}
-            params |= {f"config_{i}": config for i, config in enumerate(configs)}
-            # Rank every match, keep one page after the cursor, then read the text and make headlines for
-            # that page only (the text is not carried through the sort).
-            # Identifiers come from _TABLES and conditions from _plan, never from the caller.
-            escaped = _PG_ESCAPED.format(body=body)
-            statement = text(
-                f"WITH query AS (SELECT {tsquery} AS q), "  # noqa: S608
-                f"ranked AS (SELECT d.id, d.{public_id} AS public_id, d.locale, d.title, d.{slug} AS slug, "
-                f"ts_rank_cd('{self.WEIGHTS}'::float4[], d.search_vector, query.q)::float8 AS score "
-                f"FROM {table} AS d, query WHERE d.search_vector @@ query.q AND {plan.where}), "
-                f"page AS (SELECT * FROM ranked WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit) "
-                "SELECT page.id, page.public_id, page.locale, page.title, page.slug, page.score, "
-                f"ts_headline(rustok_ts_config(page.locale), {escaped}, query.q, :options) AS snippet "
-                f"FROM page JOIN {table} AS d ON d.id = page.id AND d.tenant_id = :tenant_id, query "
-                "ORDER BY page.score DESC, page.id"
-            )
-            rows = (await session.execute(statement, params)).all()
-            hits.extend(_hit(kind, row, row.snippet or "") for row in rows)
-        return _page(hits, query.limit)
+        before = dict(zip(names, found.one(), strict=True))
+        configs = await self._configs(session, tenant_id, query.locale)
+        await self._set(session, self.PLANNER)
+        try:
+            yield {"q": quoted(terms), "options": self.HEADLINE} | {
+                f"config_{i}": config for i, config in enumerate(configs)
+            }
+        finally:
+            await self._set(session, before)
+
+    @staticmethod
+    async def _set(session: AsyncSession, settings: dict[str, str]) -> None:
+        params: dict[str, str] = {}
+        for i, (name, value) in enumerate(settings.items()):
+            params |= {f"name_{i}": name, f"value_{i}": value}
+        calls = ", ".join(f"set_config(:name_{i}, :value_{i}, true)" for i in range(len(settings)))
+        await session.execute(text(f"SELECT {calls}"), params)
 
     async def _configs(self, session: AsyncSession, tenant_id: uuid.UUID, locale: str | None) -> list[str]:
         """The text-search configurations to parse the query with."""
@@ -343,6 +418,36 @@ class PostgreSQLSearch:
             {"tenant_id": tenant_id},
         )
         return sorted({"simple", *(str(config) for config in rows.scalars())})
+
+    @staticmethod
+    def _tsquery(match: Match) -> str:
+        """The query as SQL: the OR of the text parsed with each configuration of the match."""
+        configs = sorted(key for key in match if key.startswith("config_"))
+        return " || ".join(f"websearch_to_tsquery(CAST(:{key} AS regconfig), :q)" for key in configs)
+
+    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> TextClause:
+        # The window: the first matches the GIN bitmap yields that pass the filters (no ORDER BY, so the
+        # scan stops there); ranked; the rows after the cursor, best first. Identifiers come from _TABLES
+        # and conditions from _plan, never from the caller: values are bound.
+        table, public_id, slug, _ = _TABLES[kind]
+        return text(
+            f"WITH query AS (SELECT {self._tsquery(match)} AS q) "  # noqa: S608
+            "SELECT * FROM (SELECT id, public_id, locale, title, slug, "
+            f"ts_rank_cd('{self.WEIGHTS}'::float4[], search_vector, query.q)::float8 AS score FROM ("
+            f"SELECT d.id, d.{public_id} AS public_id, d.locale, d.title, d.{slug} AS slug, d.search_vector "
+            f"FROM {table} AS d, query WHERE d.search_vector @@ query.q AND {plan.where} LIMIT :window"
+            ") AS candidates, query) AS ranked "
+            f"WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit"
+        )
+
+    def _excerpts(self, kind: DocumentType, match: Match) -> TextClause:
+        table, _, _, body = _TABLES[kind]
+        escaped = _PG_ESCAPED.format(body=body)
+        return text(
+            f"WITH query AS (SELECT {self._tsquery(match)} AS q) "  # noqa: S608
+            f"SELECT d.id, ts_headline(rustok_ts_config(d.locale), {escaped}, query.q, :options) AS snippet "
+            f"FROM {table} AS d, query WHERE d.tenant_id = :tenant_id AND d.id IN :ids"
+        )
 
 
 def _terms(query: SearchQuery) -> list[str]:

@@ -201,9 +201,9 @@ def _plan(kind: DocumentType, tenant_id: uuid.UUID, query: SearchQuery, after: A
     where = ["d.tenant_id = :tenant_id"]
     params: dict[str, Any] = {"tenant_id": tenant_id, "limit": query.limit + 1, "window": query.window}
     published_only = query.published_content_only if kind == "content" else query.published_products_only
-    if published_only:
-        where.append("d.status = :status")
-        params["status"] = PUBLISHED[kind]
+    if published_only:  # named per type: the types' arms share one statement
+        where.append(f"d.status = :{kind}_status")
+        params[f"{kind}_status"] = PUBLISHED[kind]
     if query.locale is not None:
         where.append("d.locale = :locale")
         params["locale"] = query.locale
@@ -213,10 +213,10 @@ def _plan(kind: DocumentType, tenant_id: uuid.UUID, query: SearchQuery, after: A
     return _Plan(" AND ".join(where), cursor_condition(kind, after, params), params)
 
 
-def _hit(kind: DocumentType, row: Any) -> SearchHit:
+def _hit(row: Any) -> SearchHit:
     public_id = row.public_id if isinstance(row.public_id, uuid.UUID) else uuid.UUID(str(row.public_id))
     return SearchHit(
-        type=kind,
+        type=row.type,
         id=public_id,
         document_id=int(row.id),
         locale=row.locale,
@@ -231,8 +231,9 @@ Match = dict[str, Any]  # the parameters of the match, added to each of a search
 
 
 class _Backend:
-    """What both backends do: rank each type's window, merge the types into one page, and only then make
-    the excerpts, for the hits served (an excerpt is the costliest part of a hit)."""
+    """What both backends do, in two statements: the ranked windows of every type searched, merged best
+    first into one page (each type an arm of a UNION ALL), then the excerpts of the hits served, only them
+    (an excerpt is the costliest part of a hit)."""
 
     async def search(self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery) -> SearchPage:
         terms = _terms(query)
@@ -240,23 +241,42 @@ class _Backend:
         if not terms:
             return SearchPage([])
         async with self._prepared(session, tenant_id, query, terms) as match:
-            hits: list[SearchHit] = []
-            for kind in _types(query):
-                plan = _plan(kind, tenant_id, query, after)
-                rows = (await session.execute(self._ranked(kind, plan, match), plan.params | match)).all()
-                hits.extend(_hit(kind, row) for row in rows)
-            page = _page(hits, query.limit)
-            excerpts: dict[tuple[DocumentType, int], str] = {}
-            for kind in TYPES:
-                ids = [hit.document_id for hit in page.items if hit.type == kind]
-                if ids:
-                    found = await session.execute(
-                        self._excerpts(kind, match).bindparams(bindparam("ids", expanding=True)),
-                        {"tenant_id": tenant_id, "ids": ids} | match,
-                    )
-                    excerpts |= {(kind, int(row.id)): self._html(row.snippet) for row in found}
+            plans = {kind: _plan(kind, tenant_id, query, after) for kind in _types(query)}
+            page = await self._page(session, plans, match, query.limit)
+            excerpts = await self._excerpts_of(session, tenant_id, page.items, match)
         items = [replace(hit, excerpt=excerpts.get((hit.type, hit.document_id), "")) for hit in page.items]
         return SearchPage(items, page.next_cursor)
+
+    async def _page(
+        self, session: AsyncSession, plans: dict[DocumentType, _Plan], match: Match, limit: int
+    ) -> SearchPage:
+        arms = " UNION ALL ".join(
+            f"SELECT * FROM ({self._ranked(kind, plan, match)}) AS {kind}_hits"  # noqa: S608
+            for kind, plan in plans.items()
+        )
+        statement = (
+            f"{self._with(match)}SELECT * FROM ({arms}) AS hits "  # noqa: S608
+            "ORDER BY score DESC, type, id LIMIT :limit"
+        )
+        params = match | {key: value for plan in plans.values() for key, value in plan.params.items()}
+        rows = await session.execute(self._typed(text(statement)), params)
+        return _page([_hit(row) for row in rows], limit)
+
+    async def _excerpts_of(
+        self, session: AsyncSession, tenant_id: uuid.UUID, hits: list[SearchHit], match: Match
+    ) -> dict[tuple[str, int], str]:
+        served: dict[DocumentType, list[int]] = {}
+        for hit in hits:
+            served.setdefault(hit.type, []).append(hit.document_id)
+        if not served:
+            return {}
+        arms = " UNION ALL ".join(self._excerpts(kind, match) for kind in served)
+        statement = self._typed(text(f"{self._with(match)}{arms}")).bindparams(
+            *(bindparam(f"{kind}_ids", expanding=True) for kind in served)
+        )
+        params = match | {"tenant_id": tenant_id} | {f"{kind}_ids": ids for kind, ids in served.items()}
+        found = await session.execute(statement, params)
+        return {(row.type, int(row.id)): self._html(row.snippet) for row in found}
 
     def _prepared(
         self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery, terms: list[str]
@@ -265,13 +285,23 @@ class _Backend:
         for the statements."""
         raise NotImplementedError
 
-    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> TextClause:
-        """The statement of one type's ranked rows after the cursor (columns id, public_id, locale, title,
-        slug, score), best first, at most ``:limit``."""
+    def _with(self, match: Match) -> str:
+        """What the statements start with (a WITH clause), or nothing."""
+        return ""
+
+    def _typed(self, statement: TextClause) -> TextClause:
+        """The statement with the types its parameters are bound with, where the backend needs them."""
+        return statement
+
+    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
+        """One type's arm: its window's rows after the cursor (columns type, id, public_id, locale, title,
+        slug, score), best first, at most ``:limit``. Identifiers come from _TABLES and conditions from
+        _plan, never from the caller: values are bound."""
         raise NotImplementedError
 
-    def _excerpts(self, kind: DocumentType, match: Match) -> TextClause:
-        """The statement of the excerpts (columns id, snippet) of the tenant's documents ``:ids``."""
+    def _excerpts(self, kind: DocumentType, match: Match) -> str:
+        """One type's arm of the excerpts (columns type, id, snippet) of the tenant's documents
+        ``:<kind>_ids``."""
         raise NotImplementedError
 
     @staticmethod
@@ -309,30 +339,34 @@ class SQLiteSearch(_Backend):
     ) -> AsyncIterator[Match]:
         yield {"match": quoted(terms), "open": _OPEN, "close": _CLOSE}
 
-    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> TextClause:
+    def _typed(self, statement: TextClause) -> TextClause:
+        return statement.bindparams(bindparam("tenant_id", type_=_SQLiteUuid()))
+
+    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
         # The window inside: the newest matches that pass the filters (CROSS JOIN keeps the FTS table the
         # outer loop, walked by rowid, newest first, so it stops after the window and bm25 is computed for
-        # the window only). Outside: the rows after the cursor, best first. Identifiers come from _TABLES
-        # and conditions from _plan, never from the caller: values are bound.
+        # the window only). Outside: the rows after the cursor, best first.
         table, public_id, slug, _ = _TABLES[kind]
-        return text(
-            f"SELECT * FROM (SELECT d.id AS id, d.{public_id} AS public_id, d.locale AS locale, "  # noqa: S608
-            f"d.title AS title, d.{slug} AS slug, -bm25({table}_fts, {self.WEIGHTS}) AS score "
+        return (
+            f"SELECT '{kind}' AS type, * FROM (SELECT d.id AS id, d.{public_id} AS public_id, "  # noqa: S608
+            f"d.locale AS locale, d.title AS title, d.{slug} AS slug, "
+            f"-bm25({table}_fts, {self.WEIGHTS}) AS score "
             f"FROM {table}_fts CROSS JOIN {table} AS d ON d.id = {table}_fts.rowid "
             f"WHERE {table}_fts MATCH :match AND {plan.where} "
             f"ORDER BY {table}_fts.rowid DESC LIMIT :window) "
             f"WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit"
-        ).bindparams(bindparam("tenant_id", type_=_SQLiteUuid()))
+        )
 
-    def _excerpts(self, kind: DocumentType, match: Match) -> TextClause:
+    def _excerpts(self, kind: DocumentType, match: Match) -> str:
         # The rowid condition is on the FTS table, which looks each row up instead of walking the doclist.
         table = _TABLES[kind][0]
-        return text(
-            f"SELECT {table}_fts.rowid AS id, "  # noqa: S608
+        return (
+            f"SELECT '{kind}' AS type, {table}_fts.rowid AS id, "  # noqa: S608
             f"snippet({table}_fts, -1, :open, :close, '…', {self.SNIPPET_TOKENS}) AS snippet "
             f"FROM {table}_fts CROSS JOIN {table} AS d ON d.id = {table}_fts.rowid "
-            f"WHERE {table}_fts MATCH :match AND d.tenant_id = :tenant_id AND {table}_fts.rowid IN :ids"
-        ).bindparams(bindparam("tenant_id", type_=_SQLiteUuid()))
+            f"WHERE {table}_fts MATCH :match AND d.tenant_id = :tenant_id "
+            f"AND {table}_fts.rowid IN :{kind}_ids"
+        )
 
 
 # The document text HTML-escaped in SQL, before ts_headline adds its marks.
@@ -419,20 +453,18 @@ class PostgreSQLSearch(_Backend):
         )
         return sorted({"simple", *(str(config) for config in rows.scalars())})
 
-    @staticmethod
-    def _tsquery(match: Match) -> str:
-        """The query as SQL: the OR of the text parsed with each configuration of the match."""
+    def _with(self, match: Match) -> str:
+        # The query: the OR of the text parsed with each configuration of the match.
         configs = sorted(key for key in match if key.startswith("config_"))
-        return " || ".join(f"websearch_to_tsquery(CAST(:{key} AS regconfig), :q)" for key in configs)
+        tsquery = " || ".join(f"websearch_to_tsquery(CAST(:{key} AS regconfig), :q)" for key in configs)
+        return f"WITH query AS (SELECT {tsquery} AS q) "
 
-    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> TextClause:
+    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
         # The window: the first matches the GIN bitmap yields that pass the filters (no ORDER BY, so the
-        # scan stops there); ranked; the rows after the cursor, best first. Identifiers come from _TABLES
-        # and conditions from _plan, never from the caller: values are bound.
+        # scan stops there); ranked; the rows after the cursor, best first.
         table, public_id, slug, _ = _TABLES[kind]
-        return text(
-            f"WITH query AS (SELECT {self._tsquery(match)} AS q) "  # noqa: S608
-            "SELECT * FROM (SELECT id, public_id, locale, title, slug, "
+        return (
+            f"SELECT '{kind}' AS type, * FROM (SELECT id, public_id, locale, title, slug, "  # noqa: S608
             f"ts_rank_cd('{self.WEIGHTS}'::float4[], search_vector, query.q)::float8 AS score FROM ("
             f"SELECT d.id, d.{public_id} AS public_id, d.locale, d.title, d.{slug} AS slug, d.search_vector "
             f"FROM {table} AS d, query WHERE d.search_vector @@ query.q AND {plan.where} LIMIT :window"
@@ -440,13 +472,13 @@ class PostgreSQLSearch(_Backend):
             f"WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit"
         )
 
-    def _excerpts(self, kind: DocumentType, match: Match) -> TextClause:
+    def _excerpts(self, kind: DocumentType, match: Match) -> str:
         table, _, _, body = _TABLES[kind]
         escaped = _PG_ESCAPED.format(body=body)
-        return text(
-            f"WITH query AS (SELECT {self._tsquery(match)} AS q) "  # noqa: S608
-            f"SELECT d.id, ts_headline(rustok_ts_config(d.locale), {escaped}, query.q, :options) AS snippet "
-            f"FROM {table} AS d, query WHERE d.tenant_id = :tenant_id AND d.id IN :ids"
+        return (
+            f"SELECT '{kind}' AS type, d.id, "  # noqa: S608
+            f"ts_headline(rustok_ts_config(d.locale), {escaped}, query.q, :options) AS snippet "
+            f"FROM {table} AS d, query WHERE d.tenant_id = :tenant_id AND d.id IN :{kind}_ids"
         )
 
 

@@ -1,47 +1,59 @@
-"""Search benchmark: query latency of full-text search over the index read models (`rustok.index.search`)
-at scale, on SQLite (FTS5) and PostgreSQL (tsvector + GIN), and the time to bulk-load the documents.
+"""Search benchmark: the index at scale, on SQLite (FTS5) and PostgreSQL (tsvector + GIN): the time to rebuild
+it from 100,000 nodes, the latency of full-text search over it, and the indexing throughput of its event
+consumers (`rustok.index`).
 
 Run it (PostgreSQL: ``--postgres-url``, default ``RUSTOK_TEST_POSTGRES_URL`` or
 ``postgresql://postgres@127.0.0.1:5432/test``; the bench creates a database ``rustok_bench_<hex>`` on that
 server and drops it at the end)::
 
     .venv/bin/python -m bench.search [--backend sqlite|postgresql|both] [--nodes N] [--queries Q]
-                                     [--postgres-url URL]
+                                     [--event-nodes E] [--postgres-url URL]
 
 Each backend gets a fresh database (SQLite: a temporary file), migrated with ``upgrade_async`` (so the FTS5
-tables and their triggers, or the ``search_vector`` trigger and GIN index, are the migration's), one tenant
-(``new_tenant``) with ``de`` enabled beside ``en``. The read model is then loaded directly: ``--nodes``
-nodes (default 100,000) in two locales (``en`` and ``de``: twice as many ``index_content`` rows), 90 %
-published, plus one product per ten nodes (``en``, 90 % active). Rows go in with bulk Core INSERTs
-(``session.execute(insert(Model.__table__), rows)``: executemany) of ``BATCH`` rows, each batch in its
-own tenant-scoped unit of work; the database triggers fill the full-text structures as they would for the
-index consumers. The load time printed includes the triggers (and, on PostgreSQL, a final ``ANALYZE``).
+tables and their triggers, or the ``search_vector`` trigger and GIN index, are the migration's), and one
+tenant (``new_tenant``) with ``de`` enabled beside ``en``. Then, per backend:
+
+1. **Source**: the content module's rows of ``--nodes`` nodes (default 100,000), bulk-inserted with Core
+   INSERTs in units of work of ``BATCH // 2`` nodes: each node (90 % published, 20 % pages) with a
+   translation and a one-paragraph markdown body (its text and the HTML the content module would store)
+   in ``en`` and ``de``, and 0-3 of ``TAGS`` tags (named in both locales).
+2. **Rebuild** (timed): `rustok.index.service.rebuild` of the tenant's content read model, the code of
+   ``rustok index rebuild``, in batches of ``REBUILD_BATCH``: it reads the nodes through the content
+   module's public functions and writes 200,000 documents (the FTS triggers or the tsvector trigger
+   included). Before it, the source tables are settled as a live database's maintenance would settle
+   them (``ANALYZE``; on PostgreSQL ``VACUUM ANALYZE``, autovacuum's work, which this machine's server does
+   not run). Then 10,000 ``index_products`` rows (one product per ten nodes, 90 % active) are
+   bulk-inserted directly, and the two read models are settled the same way (on PostgreSQL this also
+   merges the GIN indexes' pending lists).
+3. **Queries** (``--queries`` timed per series, default 300, after ``WARMUP`` untimed; anonymous caller,
+   so published documents only; content and products merged; ``limit`` 20; the first page; the rank
+   window of `rustok.index.search.RANK_WINDOW`, the default of ``RUSTOK_SEARCH_RANK_WINDOW``):
+
+   - **one word**: a word of rank 50 to 5,000 (drawn uniformly among those ranks);
+   - **two words**: two words of rank 20 to 2,000, both required;
+   - **phrase**: two consecutive words of the text, quoted (``"a b"``), neither of the 20 commonest (as
+     stop words would be left out of a phrase search);
+   - **frequent word** (not in the target; ``FREQUENT_QUERIES`` timed): a word of rank 1 to 10, matching a
+     large share of all documents;
+   - **HTTP one word**: the one-word series through ``GET /api/search`` of the real app (``create_app``,
+     ``app_client``, httpx over ASGI), beside **bare** ``GET /health/live`` (the same stack without a
+     tenant, authentication or database) as the baseline, alternated in chunks of 50.
+
+   Service series call `rustok.index.search.search` in a read-only tenant unit of work per query, as the
+   route does. Latency p50/p95/p99 by nearest rank, in milliseconds, with the mean number of hits served
+   and how many queries filled the page. Target (the issue): p95 under 20 ms at 100,000 nodes for the
+   one-word, two-word and phrase series on both backends; the last table says, per backend, whether it
+   was met.
+4. **Consumers** (timed): ``--event-nodes`` nodes (default 500), each with two translations and two bodies,
+   published, made through `rustok.content.service.create_node` in a unit of work each while no relay
+   runs (their events wait in the outbox); then one `Relay` with the index consumers drains them
+   (``run_until_idle``). Events/s = deliveries to the index consumers (counted by a wrapper around their
+   handlers) over the drain's seconds; the documents of those nodes are counted after.
 
 Text: a fixed vocabulary of ``VOCABULARY`` made-up words with Zipf-like frequencies (the word of rank r
-drawn with weight 1/r), one pool of ``POOL`` draws made once from a seeded generator; each document's
-title (4-8 words), excerpt (15-25), body (60-100) and tags (0-3 of the 500 commonest words) are slices of
-the pool at seeded offsets. Everything is deterministic: the same documents on both backends, every run.
-
-Series (``--queries`` timed per series, default 300, after ``WARMUP`` untimed; anonymous caller, so
-published documents only; content and products merged; ``limit`` 20; the first page):
-
-- **one word**: a word of rank 50 to 5,000 (drawn uniformly among those ranks);
-- **two words**: two words of rank 20 to 2,000, both required;
-- **phrase**: two consecutive words of the pool, quoted (``"a b"``), neither of the 20 commonest (as stop
-  words would be left out of a phrase search), so documents are likely to have them;
-- **frequent word** (not in the target; ``FREQUENT_QUERIES`` timed): a word of rank 1 to 10, matching a
-  large share of all documents: the worst case, every match is ranked;
-- **HTTP one word**: the one-word series through ``GET /api/search`` of the real app (``create_app``,
-  ``app_client``, httpx over ASGI), beside **bare** ``GET /health/live`` (the same stack without a tenant,
-  authentication or database) as the baseline.
-
-Service series call `rustok.index.search.search` in a read-only tenant unit of work per query, as the route
-does. Latency p50/p95/p99 by nearest rank, in milliseconds, with the mean number of hits served and how
-many queries filled the page. Target (the issue): p95 under 20 ms at 100,000 nodes for the one-word,
-two-word and phrase series on both backends; the last table says, per backend, whether it was met.
-
-Not measured here: the indexing throughput of the index consumers and the rebuild time (``rustok index
-rebuild``); they belong to the consumers' code and are left for it (see the section printed at the end).
+drawn with weight 1/r), one pool of ``POOL`` draws made once from a seeded generator; each node's title
+(4-8 words), excerpt (15-25) and body (60-100) are slices of the pool at seeded offsets. Everything is
+deterministic: the same documents on both backends, every run.
 
 Absolute figures are the machine's: the header prints the Python, SQLite and PostgreSQL versions, the CPU
 and the load average (the bench shares the CPU with PostgreSQL and with anything else running).
@@ -61,7 +73,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import httpx
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import (
@@ -75,24 +87,38 @@ from bench.common import (
     server_version,
 )
 from rustok.api.app import create_app
+from rustok.content.models import Node, NodeBody, NodeTag, NodeTranslation, Tag, TagTranslation
+from rustok.content.schemas import BodyIn, NodeCreate, TranslationIn
+from rustok.content.service import create_node
 from rustok.core.db import create_engine, create_sessionmaker
+from rustok.core.events import Envelope
 from rustok.core.logging import configure_logging
+from rustok.core.models import Base
+from rustok.core.permissions import Role
+from rustok.core.security import Principal
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
 from rustok.core.uow import SessionFactory, UnitOfWork
+from rustok.index.consumers import CONSUMERS as INDEX_CONSUMERS
 from rustok.index.models import ContentDocument, ProductDocument
-from rustok.index.search import SearchQuery, search
+from rustok.index.search import RANK_WINDOW, SearchQuery, search
+from rustok.index.service import rebuild
 from rustok.migrations import upgrade_async
+from rustok.outbox.registry import Consumer, ConsumerRegistry, consumer
+from rustok.outbox.relay import Relay
 from rustok.outbox.writer import OutboxWriter
 from rustok.tenants.schemas import LocaleIn
-from rustok.tenants.service import enable_locale
+from rustok.tenants.service import enable_locale, tenant_locales
 from rustok.testing.auth import new_tenant
 from rustok.testing.http import app_client
 from rustok.testing.services import postgres_admin_url, reachable
 
 TENANT_SLUG = "bench-search"
-CONTENT_TABLE = cast(Table, ContentDocument.__table__)
-PRODUCTS_TABLE = cast(Table, ProductDocument.__table__)
+LOCALES = ("en", "de")
+Row = dict[str, Any]
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+REBUILD_BATCH = 500  # rustok index rebuild's default
+DEFAULT_EVENT_NODES = 500
 DEFAULT_NODES = 100_000
 DEFAULT_QUERIES = 300
 WARMUP = 30
@@ -173,34 +199,101 @@ class Corpus:
         return self.pool[start : start + size]
 
 
-def _node_rows(
-    corpus: Corpus, tenant_id: uuid.UUID, first: int, count: int, now: datetime
-) -> list[dict[str, Any]]:
-    rows = []
+TAGS = 500  # the commonest words of the vocabulary, as tags in both locales
+
+
+def _tag_id(rank: int) -> uuid.UUID:
+    return uuid.UUID(int=((SEED + 2) << 64) | rank)
+
+
+def _tag_rows(corpus: Corpus, tenant_id: uuid.UUID, now: datetime) -> tuple[list[Row], list[Row]]:
+    tags = [
+        {"id": _tag_id(r), "tenant_id": tenant_id, "created_at": now, "updated_at": now} for r in range(TAGS)
+    ]
+    translations = [
+        {
+            "id": uuid.UUID(int=((SEED + 3) << 64) | (r * 2 + i)),
+            "tenant_id": tenant_id,
+            "tag_id": _tag_id(r),
+            "locale": locale,
+            "name": corpus.words[r],
+            "slug": corpus.words[r],
+        }
+        for r in range(TAGS)
+        for i, locale in enumerate(LOCALES)
+    ]
+    return tags, translations
+
+
+@dataclass(slots=True)
+class SourceRows:
+    """One batch of the content module's rows: nodes with a translation and a body per locale, and tags."""
+
+    nodes: list[Row] = field(default_factory=list)
+    translations: list[Row] = field(default_factory=list)
+    bodies: list[Row] = field(default_factory=list)
+    node_tags: list[Row] = field(default_factory=list)
+
+
+def _source_rows(corpus: Corpus, tenant_id: uuid.UUID, first: int, count: int, now: datetime) -> SourceRows:
+    rows = SourceRows()
     for index in range(first, first + count):
         rng = random.Random(SEED * 7 + index)  # per node: the same documents whatever the batch size
         node_id = uuid.UUID(int=(SEED << 64) | index)
         status = "draft" if rng.random() < 0.1 else "published"
         kind = "page" if rng.random() < 0.2 else "post"
-        for locale in ("en", "de"):
-            title = " ".join(corpus.slice(rng, 4, 8)).capitalize()
-            tags = rng.sample(corpus.words[:500], rng.randint(0, 3))
-            rows.append(
+        rows.nodes.append(
+            {
+                "id": node_id,
+                "tenant_id": tenant_id,
+                "kind": kind,
+                "status": status,
+                "depth": 0,
+                "position": 0,
+                "reply_count": 0,
+                "metadata": {},
+                "published_at": now if status == "published" else None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        for i, locale in enumerate(LOCALES):
+            row_id = uuid.UUID(int=((SEED + 4) << 64) | (index * 2 + i))
+            text = " ".join(corpus.slice(rng, 60, 100))
+            rows.translations.append(
                 {
+                    "id": row_id,
+                    "tenant_id": tenant_id,
+                    "node_id": node_id,
+                    "kind": kind,
+                    "locale": locale,
+                    "title": " ".join(corpus.slice(rng, 4, 8)).capitalize(),
+                    "slug": f"{locale}-{index}",
+                    "excerpt": " ".join(corpus.slice(rng, 15, 25)),
+                    "updated_at": now,
+                }
+            )
+            # What the content module stores for a one-paragraph markdown body: the text and its HTML.
+            rows.bodies.append(
+                {
+                    "id": row_id,
                     "tenant_id": tenant_id,
                     "node_id": node_id,
                     "locale": locale,
-                    "kind": kind,
-                    "status": status,
-                    "title": title,
-                    "slug": f"{locale}-{index}",
-                    "excerpt": " ".join(corpus.slice(rng, 15, 25)),
-                    "body_text": " ".join(corpus.slice(rng, 60, 100)),
-                    "tags": tags,
-                    "tags_text": " ".join(tags),
-                    "published_at": now if status == "published" else None,
-                    "source_updated_at": now,
-                    "indexed_at": now,
+                    "format": "markdown",
+                    "body": text,
+                    "html": f"<p>{text}</p>",
+                    "updated_at": now,
+                }
+            )
+        for j, rank in enumerate(rng.sample(range(TAGS), rng.randint(0, 3))):
+            rows.node_tags.append(
+                {
+                    "id": uuid.UUID(int=((SEED + 5) << 64) | (index * 4 + j)),
+                    "tenant_id": tenant_id,
+                    "node_id": node_id,
+                    "tag_id": _tag_id(rank),
+                    "created_at": now,
                 }
             )
     return rows
@@ -235,43 +328,89 @@ def _product_rows(
     return rows
 
 
+def table_of(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
 @dataclass(frozen=True, slots=True)
 class Load:
-    content_rows: int
+    nodes: int
+    documents: int
     products: int
-    seconds: float
-    content_seconds: float
+    source_seconds: float  # the content module's rows, bulk-inserted
+    rebuild_seconds: float  # rustok.index.service.rebuild of the tenant's content read model
+    products_seconds: float  # index_products rows, bulk-inserted
+
+
+async def _insert(
+    sessions: SessionFactory, tenant_id: uuid.UUID, batches: Sequence[tuple[Table, list[Row]]]
+) -> None:
+    async with UnitOfWork(sessions, TenantScope.of(tenant_id)) as uow:
+        for table, rows in batches:
+            if rows:
+                await uow.session.execute(insert(table), rows)
+
+
+async def load_source(sessions: SessionFactory, corpus: Corpus, tenant_id: uuid.UUID, nodes: int) -> float:
+    """The content module's rows for ``nodes`` nodes, bulk-inserted; the seconds it took."""
+    began = time.perf_counter()
+    tags, tag_translations = _tag_rows(corpus, tenant_id, NOW)
+    await _insert(sessions, tenant_id, [(table_of(Tag), tags), (table_of(TagTranslation), tag_translations)])
+    per_batch = BATCH // 2  # two translations and two bodies per node
+    for first in range(0, nodes, per_batch):
+        rows = _source_rows(corpus, tenant_id, first, min(per_batch, nodes - first), NOW)
+        await _insert(
+            sessions,
+            tenant_id,
+            [
+                (table_of(Node), rows.nodes),
+                (table_of(NodeTranslation), rows.translations),
+                (table_of(NodeBody), rows.bodies),
+                (table_of(NodeTag), rows.node_tags),
+            ],
+        )
+        if first and first % (per_batch * 10) == 0:
+            print(f"    {first:,} nodes in {time.perf_counter() - began:.0f} s", flush=True)
+    return time.perf_counter() - began
 
 
 async def load(
     engine: AsyncEngine, sessions: SessionFactory, corpus: Corpus, tenant_id: uuid.UUID, nodes: int
 ) -> Load:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
+    source_seconds = await load_source(sessions, corpus, tenant_id, nodes)
+    await settle(
+        engine, [table_of(m) for m in (Node, NodeTranslation, NodeBody, NodeTag, Tag, TagTranslation)]
+    )
+    print(f"    source rows in {source_seconds:.1f} s; rebuilding the index...", flush=True)
+    began = time.perf_counter()
+    result = await rebuild(sessions, tenant_id, "content", batch_size=REBUILD_BATCH)
+    rebuild_seconds = time.perf_counter() - began
+    if result.processed != nodes:
+        raise RuntimeError(f"the rebuild walked {result.processed} nodes, not {nodes}")
+    async with UnitOfWork(sessions, TenantScope.of(tenant_id), write=False) as uow:
+        documents = len((await uow.session.execute(select(ContentDocument.id))).all())
     products = nodes // 10
     began = time.perf_counter()
-    content_rows = 0
-    per_batch = BATCH // 2  # two rows per node
-    for first in range(0, nodes, per_batch):
-        rows = _node_rows(corpus, tenant_id, first, min(per_batch, nodes - first), now)
-        async with UnitOfWork(sessions, TenantScope.of(tenant_id)) as uow:
-            await uow.session.execute(insert(CONTENT_TABLE), rows)
-        content_rows += len(rows)
-        if first % (per_batch * 10) == 0 and first:
-            print(f"    {content_rows:,} content rows in {time.perf_counter() - began:.0f} s", flush=True)
-    content_seconds = time.perf_counter() - began
     for first in range(0, products, BATCH):
-        rows = _product_rows(corpus, tenant_id, first, min(BATCH, products - first), now)
-        async with UnitOfWork(sessions, TenantScope.of(tenant_id)) as uow:
-            await uow.session.execute(insert(PRODUCTS_TABLE), rows)
-    if engine.dialect.name == "postgresql":
-        async with engine.connect() as connection:
+        rows = _product_rows(corpus, tenant_id, first, min(BATCH, products - first), NOW)
+        await _insert(sessions, tenant_id, [(table_of(ProductDocument), rows)])
+    products_seconds = time.perf_counter() - began
+    await settle(engine, [table_of(ContentDocument), table_of(ProductDocument)])
+    return Load(nodes, documents, products, source_seconds, rebuild_seconds, products_seconds)
+
+
+async def settle(engine: AsyncEngine, tables: Sequence[Table]) -> None:
+    """What a live database's maintenance does after a bulk load of ``tables``: statistics and, on
+    PostgreSQL, a VACUUM (which also merges the GIN indexes' pending lists). This machine's PostgreSQL runs
+    without autovacuum, so the bench does its work (without statistics, the rebuild's queries on the freshly
+    loaded source take plans that are hundreds of times slower)."""
+    async with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
             await connection.execute(text("COMMIT"))
-            await connection.execute(text("ANALYZE index_content"))
-            await connection.execute(text("ANALYZE index_products"))
-    else:
-        async with engine.connect() as connection:
+            for table in tables:
+                await connection.execute(text(f"VACUUM ANALYZE {table.name}"))
+        else:
             await connection.execute(text("ANALYZE"))
-    return Load(content_rows, products, time.perf_counter() - began, content_seconds)
 
 
 # ------------------------------------------------------------------------------------------------ queries
@@ -344,6 +483,65 @@ def http_call(
     return call
 
 
+# --------------------------------------------------------------------------------------- the consumers
+
+
+@dataclass(frozen=True, slots=True)
+class Indexing:
+    nodes: int  # made through the content service, their events left for the relay
+    events: int  # delivered to the index consumers
+    seconds: float  # the relay's drain
+    documents: int  # the nodes' documents in the read model after it
+
+
+def counted(item: Consumer, deliveries: list[int]) -> Consumer:
+    """The consumer as it is, counting its deliveries."""
+
+    async def handler(event: Envelope[Any], uow: UnitOfWork) -> None:
+        await item.handler(event, uow)
+        deliveries[0] += 1
+
+    return consumer(item.name, *item.event_types)(handler)
+
+
+async def consumer_throughput(
+    sessions: SessionFactory, corpus: Corpus, tenant_id: uuid.UUID, count: int
+) -> Indexing:
+    """``count`` published nodes (two translations and bodies each) made through the content service
+    while no relay runs; then one relay with the index consumers drains their events, timed."""
+    deliveries = [0]
+    writer = OutboxWriter()
+    relay = Relay(sessions, ConsumerRegistry(counted(c, deliveries) for c in INDEX_CONSUMERS), writer=writer)
+    await relay.run_until_idle()  # what the setup left
+    deliveries[0] = 0
+    admin = Principal(tenant_id=tenant_id, role=Role.ADMIN)
+    rng = random.Random(f"{SEED}-events")
+    node_ids: list[uuid.UUID] = []
+    for _ in range(count):
+        data = NodeCreate(
+            kind="post",
+            status="published",
+            translations=[
+                TranslationIn(locale=locale, title=" ".join(corpus.slice(rng, 4, 8)), excerpt=None)
+                for locale in LOCALES
+            ],
+            bodies=[BodyIn(locale=locale, body=" ".join(corpus.slice(rng, 60, 100))) for locale in LOCALES],
+        )
+        async with UnitOfWork(sessions, TenantScope.of(tenant_id), events=writer) as uow:
+            locales = await tenant_locales(uow)
+            view = await create_node(uow, admin, data, locales=locales, moderate_comments=False)
+        node_ids.append(view.node.id)
+    began = time.perf_counter()
+    await relay.run_until_idle()
+    seconds = time.perf_counter() - began
+    async with UnitOfWork(sessions, TenantScope.of(tenant_id), write=False) as uow:
+        found = await uow.session.execute(
+            select(ContentDocument.id).where(ContentDocument.node_id.in_(node_ids))
+        )
+        documents = len(found.all())
+    return Indexing(count, deliveries[0], seconds, documents)
+
+
 # ------------------------------------------------------------------------------------------------ backend
 
 
@@ -352,6 +550,7 @@ class BackendResult:
     version: str
     load: Load
     series: list[Series]
+    indexing: Indexing
     load_average: str
 
 
@@ -370,7 +569,7 @@ async def prepare_tenant(sessions: SessionFactory) -> uuid.UUID:
 
 
 async def run_backend(
-    backend: str, corpus: Corpus, nodes: int, queries: int, postgres_url: str
+    backend: str, corpus: Corpus, nodes: int, queries: int, event_nodes: int, postgres_url: str
 ) -> BackendResult:
     async with fresh_database(backend, postgres_url) as url:
         settings = bench_settings(url)
@@ -384,7 +583,7 @@ async def run_backend(
                 f"  {backend}: loading {nodes:,} nodes x 2 locales + {nodes // 10:,} products...", flush=True
             )
             loaded = await load(engine, sessions, corpus, tenant_id, nodes)
-            print(f"  {backend}: loaded in {loaded.seconds:.1f} s; querying...", flush=True)
+            print(f"  {backend}: rebuilt in {loaded.rebuild_seconds:.1f} s; querying...", flush=True)
             count = queries + WARMUP
             all_series: list[Series] = []
             call = service_call(sessions, tenant_id)
@@ -411,9 +610,13 @@ async def run_backend(
                     await run_series(bare, chunk, http_call(client, headers, "/health/live"), warmup)
                     await run_series(route, chunk, http_call(client, headers, "/api/search"), warmup)
                 all_series += [route, bare]
+            print(
+                f"  {backend}: {event_nodes:,} nodes through the content service and the relay...", flush=True
+            )
+            indexing = await consumer_throughput(sessions, corpus, tenant_id, event_nodes)
         finally:
             await engine.dispose()
-    return BackendResult(version, loaded, all_series, load_average())
+    return BackendResult(version, loaded, all_series, indexing, load_average())
 
 
 # ------------------------------------------------------------------------------------------------- report
@@ -433,14 +636,29 @@ def _ms(values: Sequence[float], share: float) -> str:
     return f"{percentile(values, share) * 1000:.2f}"
 
 
-def report(result: BackendResult, nodes: int) -> None:
+def report(result: BackendResult) -> None:
     loaded = result.load
+    indexing = result.indexing
     print()
     print(f"== {result.version} ==  (load average after the run: {result.load_average})")
     print(
-        f"  bulk load: {loaded.content_rows:,} content rows ({nodes:,} nodes x 2 locales) in "
-        f"{loaded.content_seconds:.1f} s ({loaded.content_rows / loaded.content_seconds:,.0f} rows/s, FTS "
-        f"triggers included); with {loaded.products:,} products and ANALYZE: {loaded.seconds:.1f} s"
+        f"  source: {loaded.nodes:,} nodes (2 translations, 2 bodies, 0-3 tags each) bulk-inserted in "
+        f"{loaded.source_seconds:.1f} s"
+    )
+    print(
+        f"  rebuild (rustok.index.service.rebuild, batches of {REBUILD_BATCH}): {loaded.nodes:,} nodes -> "
+        f"{loaded.documents:,} documents in {loaded.rebuild_seconds:.1f} s "
+        f"({loaded.nodes / loaded.rebuild_seconds:,.0f} nodes/s, "
+        f"{loaded.documents / loaded.rebuild_seconds:,.0f} documents/s, FTS structures included)"
+    )
+    print(
+        f"  products: {loaded.products:,} index_products rows bulk-inserted in "
+        f"{loaded.products_seconds:.1f} s"
+    )
+    print(
+        f"  index consumers: {indexing.events:,} events of {indexing.nodes:,} new nodes delivered in "
+        f"{indexing.seconds:.1f} s by one relay = {indexing.events / indexing.seconds:,.0f} events/s "
+        f"({indexing.nodes / indexing.seconds:,.1f} nodes/s); {indexing.documents:,} documents after"
     )
     rows = []
     for series in result.series:
@@ -483,19 +701,22 @@ def headline(results: Sequence[tuple[str, BackendResult]], nodes: int) -> None:
     _table(["backend", "series", "p95 ms", "target"], rows, [False, False, True, False])
     if nodes != DEFAULT_NODES:
         print(f"  (the target is stated for {DEFAULT_NODES:,} nodes; this run loaded {nodes:,})")
-    print()
-    print(
-        "NOT MEASURED HERE (placeholder): index consumer throughput (events/s) and the time of "
-        "`rustok index rebuild`;"
-    )
-    print("  they are measured with the index consumers' own code, not by this bench.")
+    for backend, result in results:
+        loaded = result.load
+        print(
+            f"  {backend}: rebuild of {loaded.nodes:,} nodes {loaded.rebuild_seconds:.1f} s; index consumers "
+            f"{result.indexing.events / result.indexing.seconds:,.0f} events/s"
+        )
 
 
 def machine_facts(backends: Sequence[str], postgres_url: str) -> None:
     print_machine("search benchmark", APP_PACKAGES)
     if "postgresql" in backends:
         print(f"  PostgreSQL server: {postgres_url.rpartition('@')[2]} (version below)")
-    print("  service series: rustok.index.search.search in a read-only tenant unit of work per query;")
+    print(
+        "  service series: rustok.index.search.search in a read-only tenant unit of work per query; "
+        f"rank window {RANK_WINDOW} per type"
+    )
     print(
         "  HTTP series: the real app in process (create_app + app_client, httpx over ASGI), anonymous caller"
     )
@@ -507,6 +728,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--nodes", type=int, default=DEFAULT_NODES, help="nodes loaded (two rows each)")
     parser.add_argument("--queries", type=int, default=DEFAULT_QUERIES, help="queries timed per series")
     parser.add_argument(
+        "--event-nodes",
+        type=int,
+        default=DEFAULT_EVENT_NODES,
+        help="nodes made through the content service for the consumers' throughput",
+    )
+    parser.add_argument(
         "--postgres-url",
         default=postgres_admin_url(),
         help="PostgreSQL server (its database is the admin one the bench creates and drops its own from)",
@@ -516,6 +743,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--nodes must be at least 1")
     if args.queries < 1:
         parser.error("--queries must be at least 1")
+    if args.event_nodes < 1:
+        parser.error("--event-nodes must be at least 1")
     return args
 
 
@@ -535,8 +764,10 @@ async def main(argv: Sequence[str] | None = None) -> None:
         if backend == "postgresql" and not reachable(args.postgres_url, 5432):
             print(f"\nnote: PostgreSQL is not reachable at {args.postgres_url.rpartition('@')[2]}; skipped")
             continue
-        result = await run_backend(backend, corpus, args.nodes, args.queries, args.postgres_url)
-        report(result, args.nodes)
+        result = await run_backend(
+            backend, corpus, args.nodes, args.queries, args.event_nodes, args.postgres_url
+        )
+        report(result)
         results.append((backend, result))
     if results:
         headline(results, args.nodes)

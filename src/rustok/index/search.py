@@ -251,7 +251,7 @@ class _Backend:
         self, session: AsyncSession, plans: dict[DocumentType, _Plan], match: Match, limit: int
     ) -> SearchPage:
         arms = " UNION ALL ".join(
-            f"SELECT * FROM ({self._ranked(kind, plan, match)}) AS {kind}_hits"  # noqa: S608
+            f"SELECT * FROM ({self._ranked(kind, plan)}) AS {kind}_hits"  # noqa: S608
             for kind, plan in plans.items()
         )
         statement = (
@@ -270,7 +270,7 @@ class _Backend:
             served.setdefault(hit.type, []).append(hit.document_id)
         if not served:
             return {}
-        arms = " UNION ALL ".join(self._excerpts(kind, match) for kind in served)
+        arms = " UNION ALL ".join(self._excerpts(kind) for kind in served)
         statement = self._typed(text(f"{self._with(match)}{arms}")).bindparams(
             *(bindparam(f"{kind}_ids", expanding=True) for kind in served)
         )
@@ -293,13 +293,13 @@ class _Backend:
         """The statement with the types its parameters are bound with, where the backend needs them."""
         return statement
 
-    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
+    def _ranked(self, kind: DocumentType, plan: _Plan) -> str:
         """One type's arm: its window's rows after the cursor (columns type, id, public_id, locale, title,
         slug, score), best first, at most ``:limit``. Identifiers come from _TABLES and conditions from
         _plan, never from the caller: values are bound."""
         raise NotImplementedError
 
-    def _excerpts(self, kind: DocumentType, match: Match) -> str:
+    def _excerpts(self, kind: DocumentType) -> str:
         """One type's arm of the excerpts (columns type, id, snippet) of the tenant's documents
         ``:<kind>_ids``."""
         raise NotImplementedError
@@ -342,7 +342,7 @@ class SQLiteSearch(_Backend):
     def _typed(self, statement: TextClause) -> TextClause:
         return statement.bindparams(bindparam("tenant_id", type_=_SQLiteUuid()))
 
-    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
+    def _ranked(self, kind: DocumentType, plan: _Plan) -> str:
         # The window inside: the newest matches that pass the filters (CROSS JOIN keeps the FTS table the
         # outer loop, walked by rowid, newest first, so it stops after the window and bm25 is computed for
         # the window only). Outside: the rows after the cursor, best first.
@@ -357,7 +357,7 @@ class SQLiteSearch(_Backend):
             f"WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit"
         )
 
-    def _excerpts(self, kind: DocumentType, match: Match) -> str:
+    def _excerpts(self, kind: DocumentType) -> str:
         # The rowid condition is on the FTS table, which looks each row up instead of walking the doclist.
         table = _TABLES[kind][0]
         return (
@@ -388,11 +388,6 @@ class PostgreSQLSearch(_Backend):
     are not folded (no ``unaccent``): ``cafe`` does not find ``café`` here, nor the other way round."""
 
     WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C, B, A
-
-    @staticmethod
-    def _html(snippet: str | None) -> str:
-        return snippet or ""  # ts_headline marked the text escaped in SQL (_PG_ESCAPED) with <mark>
-
     HEADLINE = (
         "StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, ShortWord=2, MaxFragments=2, "
         'FragmentDelimiter=" … "'
@@ -409,6 +404,10 @@ class PostgreSQLSearch(_Backend):
         "jit": "off",
         "plan_cache_mode": "force_custom_plan",
     }
+
+    @staticmethod
+    def _html(snippet: str | None) -> str:
+        return snippet or ""  # ts_headline marked the text escaped in SQL (_PG_ESCAPED) with <mark>
 
     @contextlib.asynccontextmanager
     async def _prepared(
@@ -459,7 +458,7 @@ class PostgreSQLSearch(_Backend):
         tsquery = " || ".join(f"websearch_to_tsquery(CAST(:{key} AS regconfig), :q)" for key in configs)
         return f"WITH query AS (SELECT {tsquery} AS q) "
 
-    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
+    def _ranked(self, kind: DocumentType, plan: _Plan) -> str:
         # The window: the first matches the GIN bitmap yields that pass the filters (no ORDER BY, so the
         # scan stops there); ranked; the rows after the cursor, best first.
         table, public_id, slug, _ = _TABLES[kind]
@@ -472,7 +471,7 @@ class PostgreSQLSearch(_Backend):
             f"WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit"
         )
 
-    def _excerpts(self, kind: DocumentType, match: Match) -> str:
+    def _excerpts(self, kind: DocumentType) -> str:
         table, _, _, body = _TABLES[kind]
         escaped = _PG_ESCAPED.format(body=body)
         return (

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import delete, insert, select, text
@@ -106,14 +105,11 @@ class DocumentRepository:
                     new.append(
                         {"tenant_id": scope.tenant_id, self.owner: owner_id, "locale": locale, **fields}
                     )
-                elif _newer(row.source_updated_at, fields["source_updated_at"]) or all(
-                    getattr(row, key) == value for key, value in fields.items()
-                ):
-                    continue
-                else:
+                    changed += 1
+                elif _replaces(row, fields):
                     for key, value in fields.items():
                         setattr(row, key, value)
-                changed += 1
+                    changed += 1
         stale = [
             row.id for (owner, locale), row in stored.items() if owner in built and locale not in built[owner]
         ]
@@ -140,8 +136,12 @@ class DocumentRepository:
         return int(result.rowcount or 0)
 
 
-def _newer(stored: datetime, incoming: datetime) -> bool:
-    return stored > incoming
+def _replaces(row: Any, fields: Document) -> bool:
+    """Whether ``fields`` should replace the stored document ``row``: they differ, and were not built from
+    an older source."""
+    if row.source_updated_at > fields["source_updated_at"]:
+        return False
+    return any(getattr(row, key) != value for key, value in fields.items())
 
 
 def documents_of(session: AsyncSession, target: Target) -> DocumentRepository:

@@ -23,8 +23,7 @@ Rules kept here:
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, TypeVar
@@ -85,6 +84,7 @@ from rustok.core import clock, slugs
 from rustok.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from rustok.core.pagination import PageParams, Slice, paginate
 from rustok.core.permissions import Action, Permission, Resource, Scope
+from rustok.core.repository import grouped
 from rustok.core.security import Principal, ensure, grant_of
 from rustok.core.uow import UnitOfWork
 from rustok.tenants.service import Locales, pick_locale
@@ -164,13 +164,6 @@ class NodeView:
     tags: list[Term]
 
 
-def _grouped(rows: Iterable[T], key: Callable[[T], uuid.UUID]) -> dict[uuid.UUID, list[T]]:
-    found: dict[uuid.UUID, list[T]] = defaultdict(list)
-    for row in rows:
-        found[key(row)].append(row)
-    return found
-
-
 def _served(rows: list[T], reader: Reader, locale_of: Callable[[T], str]) -> list[T]:
     """Every row without ``?locale=``; with it, the one row in the locale served (asked, else default)."""
     if reader.locale is None:
@@ -196,12 +189,12 @@ async def _views(uow: UnitOfWork, nodes: Sequence[Node], reader: Reader, *, bodi
         return []
     repository = NodeRepository(uow.session)
     ids = [node.id for node in nodes]
-    translations = _grouped(await repository.translations(ids), lambda t: t.node_id)
-    body_rows = _grouped(await repository.bodies(ids), lambda b: b.node_id) if bodies else None
-    tags = _grouped(await repository.tag_terms(ids), lambda t: t.owner_id)
+    translations = grouped(await repository.translations(ids), lambda t: t.node_id)
+    body_rows = grouped(await repository.bodies(ids), lambda b: b.node_id) if bodies else None
+    tags = grouped(await repository.tag_terms(ids), lambda t: t.owner_id)
     category_ids = list({node.category_id for node in nodes if node.category_id is not None})
     categories = (
-        _grouped(await CategoryRepository(uow.session).terms(category_ids), lambda t: t.owner_id)
+        grouped(await CategoryRepository(uow.session).terms(category_ids), lambda t: t.owner_id)
         if category_ids
         else {}
     )
@@ -650,7 +643,7 @@ async def _category_views(
         return []
     repository = CategoryRepository(uow.session)
     ids = [c.id for c in categories]
-    translations = _grouped(await repository.translations(ids), lambda t: t.category_id)
+    translations = grouped(await repository.translations(ids), lambda t: t.category_id)
     counts = await repository.node_counts(ids, reader.visibility)
     return [
         CategoryView(
@@ -825,7 +818,7 @@ async def _tag_views(uow: UnitOfWork, tags: Sequence[Tag], reader: Reader) -> li
         return []
     repository = TagRepository(uow.session)
     ids = [t.id for t in tags]
-    translations = _grouped(await repository.translations(ids), lambda t: t.tag_id)
+    translations = grouped(await repository.translations(ids), lambda t: t.tag_id)
     counts = await repository.use_counts(ids, reader.visibility)
     return [
         TagView(
@@ -923,12 +916,12 @@ async def document_sources(uow: UnitOfWork, node_ids: Sequence[uuid.UUID]) -> di
     repository = NodeRepository(uow.session)
     nodes = await repository.list(Node.id.in_(list(node_ids)))
     ids = [node.id for node in nodes]
-    translations = _grouped(await repository.translations(ids), lambda t: t.node_id)
-    bodies = _grouped(await repository.bodies(ids), lambda b: b.node_id)
-    tags = _grouped(await repository.tag_terms(ids), lambda t: t.owner_id)
+    translations = grouped(await repository.translations(ids), lambda t: t.node_id)
+    bodies = grouped(await repository.bodies(ids), lambda b: b.node_id)
+    tags = grouped(await repository.tag_terms(ids), lambda t: t.owner_id)
     category_ids = list({node.category_id for node in nodes if node.category_id is not None})
     categories = (
-        _grouped(await CategoryRepository(uow.session).terms(category_ids), lambda t: t.owner_id)
+        grouped(await CategoryRepository(uow.session).terms(category_ids), lambda t: t.owner_id)
         if category_ids
         else {}
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -22,6 +23,15 @@ from rustok.core.pagination import PageParams, Slice, paginate
 from rustok.core.tenancy import TenantScopeError, scope_of
 
 M = TypeVar("M", bound=IdMixin)
+T = TypeVar("T")
+
+
+def grouped(rows: Iterable[T], key: Callable[[T], uuid.UUID]) -> dict[uuid.UUID, list[T]]:
+    """Rows fetched for many owners at once, by owner id (``key``), in their order."""
+    found: dict[uuid.UUID, list[T]] = defaultdict(list)
+    for row in rows:
+        found[key(row)].append(row)
+    return found
 
 
 class Repository(Generic[M]):

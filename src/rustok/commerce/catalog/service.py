@@ -31,8 +31,7 @@ Rules kept here:
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -74,6 +73,7 @@ from rustok.core.errors import Conflict, NotFound, Unprocessable
 from rustok.core.logging import get_logger
 from rustok.core.pagination import PageParams, Slice, paginate
 from rustok.core.permissions import Scope
+from rustok.core.repository import grouped
 from rustok.core.security import Principal, ensure, grant_of
 from rustok.core.uow import UnitOfWork
 from rustok.tenants.service import Locales, pick_locale
@@ -119,13 +119,6 @@ class VariantView:
     prices: list[Price]
 
 
-def _grouped(rows: Iterable[T], key: Callable[[T], uuid.UUID]) -> dict[uuid.UUID, list[T]]:
-    found: dict[uuid.UUID, list[T]] = defaultdict(list)
-    for row in rows:
-        found[key(row)].append(row)
-    return found
-
-
 def _served(rows: list[ProductTranslation], reader: Reader) -> list[ProductTranslation]:
     """Every translation without ``?locale=``; with it, the one in the locale served (asked, else
     default, else the first)."""
@@ -140,8 +133,8 @@ async def _views(uow: UnitOfWork, products: Sequence[Product], reader: Reader) -
         return []
     repository = ProductRepository(uow.session)
     ids = [p.id for p in products]
-    translations = _grouped(await repository.translations(ids), lambda t: t.product_id)
-    options = _grouped(await repository.options(ids), lambda o: o.product_id)
+    translations = grouped(await repository.translations(ids), lambda t: t.product_id)
+    options = grouped(await repository.options(ids), lambda o: o.product_id)
     return [
         ProductView(p, _served(translations.get(p.id, []), reader), options.get(p.id, [])) for p in products
     ]
@@ -154,7 +147,7 @@ async def _view(uow: UnitOfWork, product: Product, reader: Reader) -> ProductVie
 async def _variant_views(uow: UnitOfWork, variants: Sequence[Variant]) -> list[VariantView]:
     if not variants:
         return []
-    prices = _grouped(
+    prices = grouped(
         await VariantRepository(uow.session).prices([v.id for v in variants]), lambda p: p.variant_id
     )
     return [VariantView(v, prices.get(v.id, [])) for v in variants]
@@ -642,14 +635,14 @@ async def document_sources(
     repository = ProductRepository(uow.session)
     products = await repository.list(Product.id.in_(list(product_ids)))
     ids = [p.id for p in products]
-    translations = _grouped(await repository.translations(ids), lambda t: t.product_id)
-    options = _grouped(await repository.options(ids), lambda o: o.product_id)
+    translations = grouped(await repository.translations(ids), lambda t: t.product_id)
+    options = grouped(await repository.options(ids), lambda o: o.product_id)
     variants = VariantRepository(uow.session)
     rows = await variants.list(Variant.product_id.in_(ids)) if ids else []
     variant_ids = [v.id for v in rows]
-    prices = _grouped(await variants.prices(variant_ids), lambda p: p.variant_id) if variant_ids else {}
+    prices = grouped(await variants.prices(variant_ids), lambda p: p.variant_id) if variant_ids else {}
     available = await inventory.available_by_variant(uow, variant_ids)
-    by_product = _grouped(sorted(rows, key=lambda v: (v.rank, v.id)), lambda v: v.product_id)
+    by_product = grouped(sorted(rows, key=lambda v: (v.rank, v.id)), lambda v: v.product_id)
     return {
         p.id: ProductSource(
             product=p,

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from rustok.core import clock
 from rustok.core.tenancy import TenantScope
@@ -174,6 +175,58 @@ async def test_a_quoted_phrase_matches_the_words_in_order(
     assert set(await found(client, anonymous(tenant), "red kite")) == {str(phrase), str(apart)}
     assert await found(client, anonymous(tenant), '"red kite"') == [str(phrase)]
     assert await found(client, anonymous(tenant), '"kite red"') == []
+
+
+async def test_phrases_with_other_terms_split_words_and_stop_words(
+    client: httpx.AsyncClient, make_uow: MakeUoW, tenant: uuid.UUID
+) -> None:
+    """Phrases in every shape a query gives them: several in one query beside a word, a phrase whose words
+    are split by the tokenizer (a hyphenated word), one holding stop words, a phrase over a product. (On
+    PostgreSQL a phrase's candidates come from the index of its word pairs, migration 0009: these are the
+    shapes where a pair could go missing.)"""
+    both = await add_node(
+        make_uow, tenant, "Marsh walk", "A red kite circled while a grey heron fished the pond."
+    )
+    await add_node(make_uow, tenant, "Hill walk", "A red kite circled; herons were grey by the pond.")
+    split = await add_node(make_uow, tenant, "Review", "A state-of-the-art kite winder, well made.")
+    stop = await add_node(make_uow, tenant, "Gallery", "This is a portrait of the king in winter.")
+    product = await add_product(make_uow, tenant, "Kite line", "Braided line for a stunt kite flyer.")
+    anyone = anonymous(tenant)
+    assert await found(client, anyone, '"red kite" pond "grey heron"') == [str(both)]
+    assert await found(client, anyone, '"grey heron" "red kite"') == [str(both)]
+    assert await found(client, anyone, '"heron grey"') == []
+    assert await found(client, anyone, '"state-of-the-art kite"') == [str(split)]
+    assert await found(client, anyone, "state-of-the-art") == [str(split)]
+    assert await found(client, anyone, '"portrait of the king"') == [str(stop)]
+    assert await found(client, anyone, '"king of the portrait"') == []
+    assert await found(client, anyone, '"stunt kite"') == [str(product)]
+    assert await found(client, anyone, '"kite stunt"') == []
+
+
+async def test_a_phrase_follows_an_edit_of_the_document(
+    client: httpx.AsyncClient, make_uow: MakeUoW, tenant: uuid.UUID
+) -> None:
+    node = await add_node(make_uow, tenant, "Notes", "The barn owl left at dusk.")
+    assert await found(client, anonymous(tenant), '"barn owl"') == [str(node)]
+    async with make_uow(TenantScope.of(tenant)) as uow:
+        document = (await uow.session.execute(select(ContentDocument))).scalar_one()
+        document.body_text = "The tawny owl left the barn at dusk."
+    assert await found(client, anonymous(tenant), '"barn owl"') == []
+    assert await found(client, anonymous(tenant), '"tawny owl"') == [str(node)]
+
+
+async def test_a_phrase_in_another_language_is_found_by_its_stems(
+    client: httpx.AsyncClient, make_uow: MakeUoW, tenant: uuid.UUID
+) -> None:
+    async with make_uow(TenantScope.of(tenant)) as uow:
+        await enable_locale(uow, tenant, LocaleIn(locale="de"))
+    german = await add_node(
+        make_uow, tenant, "Drachen", "Die roten Drachen fliegen über den Feldern.", locale="de"
+    )
+    await add_node(make_uow, tenant, "Farben", "Rote Äpfel und grüne Drachen.", locale="de")
+    assert await found(client, anonymous(tenant), '"roten Drachen"', locale="de") == [str(german)]
+    assert await found(client, anonymous(tenant), '"roten Drachen"') == [str(german)]
+    assert await found(client, anonymous(tenant), '"Drachen roten"') == []
 
 
 async def test_a_title_match_ranks_above_a_body_match(

@@ -251,7 +251,7 @@ class _Backend:
         self, session: AsyncSession, plans: dict[DocumentType, _Plan], match: Match, limit: int
     ) -> SearchPage:
         arms = " UNION ALL ".join(
-            f"SELECT * FROM ({self._ranked(kind, plan)}) AS {kind}_hits"  # noqa: S608
+            f"SELECT * FROM ({self._ranked(kind, plan, match)}) AS {kind}_hits"  # noqa: S608
             for kind, plan in plans.items()
         )
         statement = (
@@ -293,10 +293,10 @@ class _Backend:
         """The statement with the types its parameters are bound with, where the backend needs them."""
         return statement
 
-    def _ranked(self, kind: DocumentType, plan: _Plan) -> str:
+    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
         """One type's arm: its window's rows after the cursor (columns type, id, public_id, locale, title,
-        slug, score), best first, at most ``:limit``. Identifiers come from _TABLES and conditions from
-        _plan, never from the caller: values are bound."""
+        slug, score), best first, at most ``:limit``. Identifiers come from _TABLES, conditions from _plan
+        and the match's parameter names, never from the caller: values are bound."""
         raise NotImplementedError
 
     def _excerpts(self, kind: DocumentType) -> str:
@@ -342,7 +342,7 @@ class SQLiteSearch(_Backend):
     def _typed(self, statement: TextClause) -> TextClause:
         return statement.bindparams(bindparam("tenant_id", type_=_SQLiteUuid()))
 
-    def _ranked(self, kind: DocumentType, plan: _Plan) -> str:
+    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
         # The window inside: the newest matches that pass the filters (CROSS JOIN keeps the FTS table the
         # outer loop, walked by rowid, newest first, so it stops after the window and bm25 is computed for
         # the window only). Outside: the rows after the cursor, best first.
@@ -385,7 +385,11 @@ class PostgreSQLSearch(_Backend):
     ``locale`` filter the query is parsed with that configuration; without one it is the OR of the query
     parsed with ``simple`` and with the configuration of each of the tenant's locales, so a word matches
     an English document by its English stem and a Hungarian one by its unstemmed form alike. Diacritics
-    are not folded (no ``unaccent``): ``cafe`` does not find ``café`` here, nor the other way round."""
+    are not folded (no ``unaccent``): ``cafe`` does not find ``café`` here, nor the other way round.
+
+    A phrase is found through its word pairs (``phrase_keys``, migration 0009): the GIN index of the
+    vectors cannot tell where a word stands, so without them every document holding a phrase's words would
+    have its vector read to check their order."""
 
     WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C, B, A
     HEADLINE = (
@@ -421,12 +425,16 @@ class PostgreSQLSearch(_Backend):
             {f"name_{i}": name for i, name in enumerate(names)},
         )
         before = dict(zip(names, found.one(), strict=True))
-        configs = await self._configs(session, tenant_id, query.locale)
+        parsings = await self._parsings(session, tenant_id, query.locale, terms)
+        match: Match = {"q": quoted(terms), "options": self.HEADLINE}
+        for i, (config, keys) in enumerate(parsings):
+            match[f"config_{i}"] = config
+            match[f"keys_{i}"] = keys
+        if not all(keys for _, keys in parsings):  # a parsing that needs no pair: no key is required
+            match = {name: value for name, value in match.items() if not name.startswith("keys_")}
         await self._set(session, self.PLANNER)
         try:
-            yield {"q": quoted(terms), "options": self.HEADLINE} | {
-                f"config_{i}": config for i, config in enumerate(configs)
-            }
+            yield match
         finally:
             await self._set(session, before)
 
@@ -438,19 +446,27 @@ class PostgreSQLSearch(_Backend):
         calls = ", ".join(f"set_config(:name_{i}, :value_{i}, true)" for i in range(len(settings)))
         await session.execute(text(f"SELECT {calls}"), params)
 
-    async def _configs(self, session: AsyncSession, tenant_id: uuid.UUID, locale: str | None) -> list[str]:
-        """The text-search configurations to parse the query with."""
-        if locale is not None:
-            found = await session.execute(text("SELECT rustok_ts_config(:locale)::text"), {"locale": locale})
-            return [str(found.scalar_one())]
-        rows = await session.execute(
-            text(
-                "SELECT DISTINCT rustok_ts_config(locale)::text FROM tenant_locales "
-                "WHERE tenant_id = :tenant_id"
-            ),
-            {"tenant_id": tenant_id},
+    async def _parsings(
+        self, session: AsyncSession, tenant_id: uuid.UUID, locale: str | None, terms: list[str]
+    ) -> list[tuple[str, list[int]]]:
+        """The text-search configurations to parse the query with, each with the phrase keys its parsing
+        of the terms requires (migration 0009's ``rustok_phrase_keys``: the word pairs of each phrase)."""
+        params: dict[str, Any] = {"locale": locale, "tenant_id": tenant_id}
+        configs = (
+            "SELECT rustok_ts_config(:locale)::text AS config"
+            if locale is not None
+            else "SELECT rustok_ts_config(locale)::text AS config FROM tenant_locales "
+            "WHERE tenant_id = :tenant_id UNION SELECT 'simple'"
         )
-        return sorted({"simple", *(str(config) for config in rows.scalars())})
+        statement = (
+            "SELECT config, ARRAY(SELECT DISTINCT key FROM unnest(CAST(:terms AS text[])) AS term, "  # noqa: S608
+            "unnest(rustok_phrase_keys(to_tsvector(CAST(config AS regconfig), term), true)) AS key "
+            f"ORDER BY key) AS keys FROM ({configs}) AS configs ORDER BY config"
+        )
+        # A term of letters and digits only is one word, with no pair: only the others are parsed.
+        params["terms"] = [term for term in terms if not term.isalnum()]
+        rows = await session.execute(text(statement), params)
+        return [(str(row.config), list(row.keys)) for row in rows]
 
     def _with(self, match: Match) -> str:
         # The query: the OR of the text parsed with each configuration of the match.
@@ -458,7 +474,7 @@ class PostgreSQLSearch(_Backend):
         tsquery = " || ".join(f"websearch_to_tsquery(CAST(:{key} AS regconfig), :q)" for key in configs)
         return f"WITH query AS (SELECT {tsquery} AS q) "
 
-    def _ranked(self, kind: DocumentType, plan: _Plan) -> str:
+    def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
         # The window: the first matches the GIN bitmap yields that pass the filters (no ORDER BY, so the
         # scan stops there); ranked; the rows after the cursor, best first.
         table, public_id, slug, _ = _TABLES[kind]
@@ -466,10 +482,22 @@ class PostgreSQLSearch(_Backend):
             f"SELECT '{kind}' AS type, * FROM (SELECT id, public_id, locale, title, slug, "  # noqa: S608
             f"ts_rank_cd('{self.WEIGHTS}'::float4[], search_vector, query.q)::float8 AS score FROM ("
             f"SELECT d.id, d.{public_id} AS public_id, d.locale, d.title, d.{slug} AS slug, d.search_vector "
-            f"FROM {table} AS d, query WHERE d.search_vector @@ query.q AND {plan.where} LIMIT :window"
+            f"FROM {table} AS d, query WHERE {self._matches(match)} AND {plan.where} LIMIT :window"
             ") AS candidates, query) AS ranked "
             f"WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit"
         )
+
+    @staticmethod
+    def _matches(match: Match) -> str:
+        """The match condition on the document row. With phrase keys, the documents holding the keys of
+        any parsing are read from their GIN index, and only their vectors are checked (``ts_match_vq`` is
+        ``@@`` in function form, which the planner does not take to the vectors' own GIN index: that one
+        would yield every document holding the phrase's words, to be checked the same way)."""
+        keys = sorted(name for name in match if name.startswith("keys_"))
+        if not keys:
+            return "d.search_vector @@ query.q"
+        held = " OR ".join(f"d.phrase_keys @> :{name}" for name in keys)
+        return f"({held}) AND ts_match_vq(d.search_vector, query.q)"
 
     def _excerpts(self, kind: DocumentType) -> str:
         table, _, _, body = _TABLES[kind]

@@ -417,8 +417,8 @@ class PostgreSQLSearch(_Backend):
     async def _prepared(
         self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery, terms: list[str]
     ) -> AsyncIterator[Match]:
-        """The query's configurations, and `PLANNER` for the statements inside (``set_config(..., true)``,
-        which is ``SET LOCAL``), with the transaction's own settings back after them."""
+        """The query parsed (`_parsings`), and `PLANNER` for the statements inside (``set_config(...,
+        true)``, which is ``SET LOCAL``), with the transaction's own settings back after them."""
         names = list(self.PLANNER)
         found = await session.execute(
             text("SELECT " + ", ".join(f"current_setting(:name_{i})" for i in range(len(names)))),
@@ -426,12 +426,12 @@ class PostgreSQLSearch(_Backend):
         )
         before = dict(zip(names, found.one(), strict=True))
         parsings = await self._parsings(session, tenant_id, query.locale, terms)
-        match: Match = {"q": quoted(terms), "options": self.HEADLINE}
-        for i, (config, keys) in enumerate(parsings):
-            match[f"config_{i}"] = config
-            match[f"keys_{i}"] = keys
-        if not all(keys for _, keys in parsings):  # a parsing that needs no pair: no key is required
-            match = {name: value for name, value in match.items() if not name.startswith("keys_")}
+        # Configurations that parse the text alike (as most do for most words) are searched once.
+        tsqueries = sorted({tsquery for tsquery, _ in parsings})
+        match: Match = {"options": self.HEADLINE} | {f"tsquery_{i}": tsq for i, tsq in enumerate(tsqueries)}
+        if all(keys for _, keys in parsings):  # a parsing that needs no pair: no key is required
+            held = sorted({tuple(keys) for _, keys in parsings})
+            match |= {f"keys_{i}": list(keys) for i, keys in enumerate(held)}
         await self._set(session, self.PLANNER)
         try:
             yield match
@@ -449,8 +449,9 @@ class PostgreSQLSearch(_Backend):
     async def _parsings(
         self, session: AsyncSession, tenant_id: uuid.UUID, locale: str | None, terms: list[str]
     ) -> list[tuple[str, list[int]]]:
-        """The text-search configurations to parse the query with, each with the phrase keys its parsing
-        of the terms requires (migration 0009's ``rustok_phrase_keys``: the word pairs of each phrase)."""
+        """The terms parsed with each text-search configuration of the query (as ``tsquery`` text), each
+        parsing with the phrase keys it requires (migration 0009's ``rustok_phrase_keys``: the word pairs
+        of each phrase)."""
         params: dict[str, Any] = {"locale": locale, "tenant_id": tenant_id}
         configs = (
             "SELECT rustok_ts_config(:locale)::text AS config"
@@ -459,19 +460,21 @@ class PostgreSQLSearch(_Backend):
             "WHERE tenant_id = :tenant_id UNION SELECT 'simple'"
         )
         statement = (
-            "SELECT config, ARRAY(SELECT DISTINCT key FROM unnest(CAST(:terms AS text[])) AS term, "  # noqa: S608
+            "SELECT websearch_to_tsquery(CAST(config AS regconfig), :q)::text AS tsquery, "  # noqa: S608
+            "ARRAY(SELECT DISTINCT key FROM unnest(CAST(:terms AS text[])) AS term, "
             "unnest(rustok_phrase_keys(to_tsvector(CAST(config AS regconfig), term), true)) AS key "
             f"ORDER BY key) AS keys FROM ({configs}) AS configs ORDER BY config"
         )
+        params["q"] = quoted(terms)
         # A term of letters and digits only is one word, with no pair: only the others are parsed.
         params["terms"] = [term for term in terms if not term.isalnum()]
         rows = await session.execute(text(statement), params)
-        return [(str(row.config), list(row.keys)) for row in rows]
+        return [(str(row.tsquery), list(row.keys)) for row in rows]
 
     def _with(self, match: Match) -> str:
-        # The query: the OR of the text parsed with each configuration of the match.
-        configs = sorted(key for key in match if key.startswith("config_"))
-        tsquery = " || ".join(f"websearch_to_tsquery(CAST(:{key} AS regconfig), :q)" for key in configs)
+        # The query: the OR of the text's parsings (a tsquery's text is cast back to that same tsquery).
+        names = sorted(name for name in match if name.startswith("tsquery_"))
+        tsquery = " || ".join(f"CAST(:{name} AS tsquery)" for name in names)
         return f"WITH query AS (SELECT {tsquery} AS q) "
 
     def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:

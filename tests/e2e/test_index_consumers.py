@@ -459,6 +459,43 @@ async def test_a_request_while_a_rebuild_runs_joins_it(
     assert requests == 6  # the second chain's continuation found its rebuild done and stopped
 
 
+async def test_a_request_takes_over_a_rebuild_whose_cli_run_died(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    make_uow: MakeUoW,
+    make_relay: MakeRelay,
+    session_factory: SessionFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rebuild left running by a CLI run that died has no continuation to drive it: a request does not
+    wait for it, it finishes it from its checkpoint."""
+    monkeypatch.setattr(consumers, "REBUILD_BATCH_SIZE", 2)
+    tenant_id, _headers, ids = await five_lost_posts(client, app, make_uow, make_relay, "idx-orphan")
+    real = service.advance
+
+    async def dies_on_the_second_batch(uow: UnitOfWork, row: Rebuild, batch_size: int = 500) -> bool:
+        if row.processed:
+            raise RuntimeError("the process died")
+        return await real(uow, row, batch_size)
+
+    monkeypatch.setattr(service, "advance", dies_on_the_second_batch)
+    with pytest.raises(RuntimeError, match="died"):
+        await service.rebuild(session_factory, tenant_id, "content", batch_size=2)
+    monkeypatch.setattr(service, "advance", real)
+    (left,), _ = await rebuilds_and_requests(make_uow, tenant_id)
+    assert (left.status, left.processed, left.continuation_id) == ("running", 2, None)
+
+    await request_content_rebuild(make_uow, tenant_id)
+    await make_relay(index_registry()).run_until_idle()
+
+    (done,), requests = await rebuilds_and_requests(make_uow, tenant_id)
+    assert (done.id, done.status, done.processed, requests) == (left.id, "done", 5, 2)
+    assert sorted(await content_docs_of(make_uow, tenant_id)) == ids
+    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
+        drift = await service.verify(uow, "content")
+    assert drift.clean, drift.as_dict()
+
+
 async def content_docs_of(make_uow: MakeUoW, tenant_id: uuid.UUID) -> dict[uuid.UUID, ContentDocument]:
     async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
         rows = await uow.session.scalars(select(ContentDocument).where(ContentDocument.locale == "en"))

@@ -95,7 +95,8 @@ async def reindex_requested(event: Envelope[Any], uow: UnitOfWork) -> None:
     (`rustok.index.service.rebuild_requested`): a batch commits with its ``Rebuild`` checkpoint and, unless
     it was the last, a continuation request, so a crash loses nothing and the tenant's live events are
     delivered between batches. A continuation goes on with the rebuild that recorded it (nothing, if that
-    rebuild is done); any other request joins the running rebuild of its target, or starts one."""
+    rebuild is done); any other request joins the running rebuild of its target, takes it over if no
+    continuation drives it (a CLI run's), or starts one."""
     payload = event.payload
     target: Target = "content" if payload.target_type == "content" else "products"
     if payload.target_id is not None:

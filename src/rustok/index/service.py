@@ -189,16 +189,20 @@ async def rebuild_requested(
 ) -> Rebuild | None:
     """Handle a whole-tenant ``index.reindex_requested`` (``request_id``) in ``uow``: one batch of the
     rebuild it drives, and, unless that finished it, a continuation request recorded in the same
-    transaction. The rebuild that recorded ``request_id`` is continued (if still running); another
-    request joins the running rebuild of ``target`` if there is one, else starts one. Returns the rebuild
-    advanced, None when there was nothing to do."""
+    transaction. The rebuild that recorded ``request_id`` is continued (if still running). Another request
+    joins the running rebuild of ``target`` that its continuations drive; takes over one that none drives
+    (the CLI's, whose run may have died: should it still run, the two advance it batch by batch, each from
+    the checkpoint the other left); or else starts one. Returns the rebuild advanced, None when there was
+    nothing to do."""
     await serialize_writers(uow, target)
     rebuilds = RebuildRepository(uow.session)
     row = await rebuilds.continued_by(request_id, lock=True)
     if row is None:
-        if await rebuilds.running(target) is not None:
-            return None  # it will cover this request
-        row = await rebuilds.add(Rebuild(target=target, status=RebuildStatus.RUNNING.value, processed=0))
+        row = await rebuilds.running(target, lock=True)
+        if row is not None and row.continuation_id is not None:
+            return None  # its continuations will cover this request
+        if row is None:
+            row = await rebuilds.add(Rebuild(target=target, status=RebuildStatus.RUNNING.value, processed=0))
     elif row.status != RebuildStatus.RUNNING.value:
         return None  # finished meanwhile (by `rebuild`)
     if not await advance(uow, row, batch_size):

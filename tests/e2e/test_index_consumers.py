@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from rustok.core.tenancy import TenantScope
 from rustok.core.uow import SessionFactory, UnitOfWork
-from rustok.index import consumers, service
+from rustok.index import consumers, documents, service
 from rustok.index.consumers import CONSUMERS
 from rustok.index.events import ReindexRequested
 from rustok.index.models import ContentDocument, ProductDocument, Rebuild
@@ -289,6 +289,54 @@ async def test_index_updated_is_recorded(
     announced = {(r.payload["index_name"], r.payload["target_id"]) for r in rows}
     assert ("content", node["id"]) in announced
     assert ("products", product["id"]) in announced
+
+
+async def test_a_nodes_events_in_one_delivery_build_its_documents_once(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    make_uow: MakeUoW,
+    make_relay: MakeRelay,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The events of two new nodes, delivered together, build each node's documents once, announced as
+    caused by the last event that concerned the node."""
+    tenant_id, headers = await setup(client, app, make_uow, "idx-once")
+    first = await bilingual_post(client, headers)
+    second = await bilingual_post(client, headers)
+    real = documents.content_documents
+    built: list[list[uuid.UUID]] = []
+
+    async def counted(uow: UnitOfWork, node_ids: Any) -> Any:
+        built.append(list(node_ids))
+        return await real(uow, node_ids)
+
+    monkeypatch.setattr(documents, "content_documents", counted)
+    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
+        events = (
+            await uow.session.scalars(
+                select(SysEvent)
+                .where(SysEvent.event_type.in_(consumers.index_content.event_types))
+                .order_by(SysEvent.position)
+            )
+        ).all()
+    assert len(events) >= 4  # created and published, at least, per node
+
+    await deliver(make_relay)
+
+    assert sorted(node_id for batch in built for node_id in batch) == sorted(
+        uuid.UUID(n["id"]) for n in (first, second)
+    )
+    for node in (first, second):
+        assert set(await content_docs(make_uow, tenant_id, node["id"])) == {"en", "de"}
+    last = {str(e.payload["node_id"]): e.id for e in events}
+    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
+        announced = (
+            await uow.session.scalars(select(SysEvent).where(SysEvent.event_type == "index.updated"))
+        ).all()
+    causes = {
+        a.payload["target_id"]: a.causation_id for a in announced if a.payload["index_name"] == "content"
+    }
+    assert causes == {first["id"]: last[first["id"]], second["id"]: last[second["id"]]}
 
 
 @pytest.mark.parametrize("target", ["content", "product"])

@@ -1,13 +1,20 @@
 """What the index does on events: rebuild the documents the event may have changed, from their source's
-current state (so redelivery, replay and reordering change nothing), and announce ``index.updated``."""
+current state (so redelivery, replay and reordering change nothing), and announce ``index.updated``.
+
+The relay hands a consumer a tenant's due events in one transaction. The content and product consumers
+collect the ids those events concern and rebuild each once, just before the transaction commits
+(`_reindex_at_commit`): the several events of a new node (created, translations, bodies, published) build
+its documents once, not once each. A rebuild reads the source as it is now, so building once at the end
+writes what the last of several builds would have."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from rustok.content import service as content
-from rustok.core.events import Envelope
+from rustok.core.events import Envelope, caused_by
 from rustok.core.logging import get_logger
 from rustok.core.uow import UnitOfWork
 from rustok.index import metrics, service
@@ -20,6 +27,7 @@ CONTENT = "index.content"
 PRODUCTS = "index.products"
 REINDEX = "index.reindex"
 REBUILD_BATCH_SIZE = service.BATCH_SIZE  # source ids per delivery of a whole-tenant request
+_PENDING = "rustok.index.pending"  # in a unit of work's session.info, per target: id -> its last event
 
 
 async def _affected_nodes(event: Envelope[Any], uow: UnitOfWork) -> list[uuid.UUID]:
@@ -32,6 +40,31 @@ async def _affected_nodes(event: Envelope[Any], uow: UnitOfWork) -> list[uuid.UU
         # A deleted category's nodes were uncategorized, each announced as node.updated.
         return await content.node_ids_in_category(uow, payload.category_id)
     return [payload.node_id]
+
+
+def _reindex_at_commit(
+    uow: UnitOfWork, target: Target, ids: Sequence[uuid.UUID], event: Envelope[Any]
+) -> None:
+    """Have the documents of ``ids`` rebuilt once, just before ``uow`` commits, however many of its events
+    concern them. Each id's ``index.updated`` is caused by the last of those events."""
+    key = (_PENDING, target)
+    pending: dict[uuid.UUID, Envelope[Any]] | None = uow.session.info.get(key)
+    if pending is None:
+        pending = uow.session.info[key] = {}
+
+        async def rebuild(done: UnitOfWork) -> None:
+            by_cause: dict[uuid.UUID, list[uuid.UUID]] = {}
+            causes: dict[uuid.UUID, Envelope[Any]] = {}
+            for owner_id, cause in done.session.info.pop(key).items():
+                by_cause.setdefault(cause.id, []).append(owner_id)
+                causes[cause.id] = cause
+            for cause_id, owner_ids in by_cause.items():
+                with caused_by(causes[cause_id]):
+                    await service.reindex(done, target, owner_ids)
+
+        uow.before_commit(rebuild)
+    for owner_id in ids:
+        pending[owner_id] = event
 
 
 def _observe_lag_after_commit(uow: UnitOfWork, name: str) -> None:
@@ -65,8 +98,8 @@ def _observe_lag_after_commit(uow: UnitOfWork, name: str) -> None:
     "category.deleted",
 )
 async def index_content(event: Envelope[Any], uow: UnitOfWork) -> None:
-    """Re-build the documents of the nodes the event concerns."""
-    await service.reindex(uow, "content", await _affected_nodes(event, uow))
+    """Re-build the documents of the nodes the event concerns (at commit)."""
+    _reindex_at_commit(uow, "content", await _affected_nodes(event, uow), event)
     _observe_lag_after_commit(uow, CONTENT)
 
 
@@ -84,8 +117,8 @@ async def index_content(event: Envelope[Any], uow: UnitOfWork) -> None:
     "inventory.updated",
 )
 async def index_products(event: Envelope[Any], uow: UnitOfWork) -> None:
-    """Re-build the documents of the product the event concerns."""
-    await service.reindex(uow, "products", [event.payload.product_id])
+    """Re-build the documents of the product the event concerns (at commit)."""
+    _reindex_at_commit(uow, "products", [event.payload.product_id], event)
     _observe_lag_after_commit(uow, PRODUCTS)
 
 

@@ -390,7 +390,8 @@ async def test_a_search_scores_and_serves_only_its_rank_window(
     app: FastAPI, client: httpx.AsyncClient, make_uow: MakeUoW, tenant: uuid.UUID, database_url: str
 ) -> None:
     """``RUSTOK_SEARCH_RANK_WINDOW`` documents per type are scored; the pages come from them, consistently,
-    best first. On SQLite they are the most recently indexed; on PostgreSQL those in storage order."""
+    best first. On SQLite they are the most recently indexed; on PostgreSQL heading matches, then body
+    matches, each in storage order."""
     added = [
         str(await add_node(make_uow, tenant, f"Note {i}", " ".join(["gannet"] * (1 + i % 7))))
         for i in range(30)
@@ -420,6 +421,26 @@ async def test_a_search_scores_and_serves_only_its_rank_window(
         if cursor is None:
             break
     assert seen == served
+
+
+async def test_which_matches_the_rank_window_holds(
+    app: FastAPI, client: httpx.AsyncClient, make_uow: MakeUoW, tenant: uuid.UUID, database_url: str
+) -> None:
+    """SQLite: the most recently indexed matches. PostgreSQL: matches in the title, tags or excerpt before
+    matches in the body only (migration 0010), however old."""
+    in_title = [str(await add_node(make_uow, tenant, f"The cormorant {i}", "A seabird.")) for i in range(3)]
+    in_body = [
+        str(await add_node(make_uow, tenant, f"Note {i}", "We saw a cormorant, then a cormorant again."))
+        for i in range(25)
+    ]
+    app.state.settings = app.state.settings.model_copy(update={"search_rank_window": 20})
+    served = set(await found(client, anonymous(tenant), "cormorant", limit=100))
+    assert len(served) == 20
+    if database_url.startswith("sqlite"):
+        assert served == set(in_body[5:])
+    else:
+        assert served > set(in_title)
+        assert len(served & set(in_body)) == 17
 
 
 async def test_a_cursor_this_api_did_not_issue_is_a_400(

@@ -19,11 +19,12 @@ proportion to the number of matches: a common word matches tens of thousands of 
 them is what makes such a search slow. So each search scores at most ``SearchQuery.window`` matching
 documents per type (`RANK_WINDOW` by default, ``RUSTOK_SEARCH_RANK_WINDOW``): the first the engine's index
 yields, which on SQLite are the most recently indexed (FTS5 walks its doclists by rowid, newest first
-here) and on PostgreSQL those in storage order (a GIN bitmap is walked by heap page). The window is ranked,
-and pages are served from it, best first; a query matching more documents than the window serves only
-those in it (as search engines cap the depth of a result list), and a narrower query (another word, a
-``locale`` or ``kind``) reaches the rest. The window is the same for every page of one query while the
-documents do not change, so the cursor stays consistent.
+here) and on PostgreSQL those whose title, tags or excerpt match first, then those matching in the body
+only, each in storage order (a GIN bitmap is walked by heap page; see `PostgreSQLSearch._window`). The
+window is ranked, and pages are served from it, best first; a query matching more documents than the
+window serves only those in it (as search engines cap the depth of a result list), and a narrower query
+(another word, a ``locale`` or ``kind``) reaches the rest. The window is the same for every page of one
+query while the documents do not change, so the cursor stays consistent.
 
 Ranking: score (higher first), then type, then document id; the keyset cursor carries those three values.
 Content and products, when both are searched, are merged by score (the scores of one backend are of one
@@ -478,29 +479,43 @@ class PostgreSQLSearch(_Backend):
         return f"WITH query AS (SELECT {tsquery} AS q) "
 
     def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
-        # The window: the first matches the GIN bitmap yields that pass the filters (no ORDER BY, so the
-        # scan stops there); ranked; the rows after the cursor, best first.
-        table, public_id, slug, _ = _TABLES[kind]
+        # The window (`_window`), ranked; the rows after the cursor, best first.
         return (
             f"SELECT '{kind}' AS type, * FROM (SELECT id, public_id, locale, title, slug, "  # noqa: S608
             f"ts_rank_cd('{self.WEIGHTS}'::float4[], search_vector, query.q)::float8 AS score FROM ("
-            f"SELECT d.id, d.{public_id} AS public_id, d.locale, d.title, d.{slug} AS slug, d.search_vector "
-            f"FROM {table} AS d, query WHERE {self._matches(match)} AND {plan.where} LIMIT :window"
-            ") AS candidates, query) AS ranked "
+            f"{self._window(kind, plan, match)}) AS candidates, query) AS ranked "
             f"WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit"
         )
 
     @staticmethod
-    def _matches(match: Match) -> str:
-        """The match condition on the document row. With phrase keys, the documents holding the keys of
-        any parsing are read from their GIN index, and only their vectors are checked (``ts_match_vq`` is
-        ``@@`` in function form, which the planner does not take to the vectors' own GIN index: that one
-        would yield every document holding the phrase's words, to be checked the same way)."""
+    def _window(kind: DocumentType, plan: _Plan, match: Match) -> str:
+        """The window's document rows: the first matches a GIN bitmap yields that pass the filters (no ORDER
+        BY, so the scan stops at the window), from one of two indexes.
+
+        - With phrase keys, the documents holding the keys of any parsing are read from their index
+          (migration 0009), and only their vectors are checked (``ts_match_vq`` is ``@@`` in function form,
+          which the planner does not take to the vectors' index: that one would yield every document
+          holding the phrase's words, to be checked the same way).
+        - Otherwise the documents whose head (title, tags, excerpt; migration 0010) matches come first,
+          then those matching in the body only. A bitmap holds every match before its first row is read,
+          and heads are a fraction of the text: for a common word the heads fill the window, and the
+          whole vectors' bitmap, several times larger, is never made (the second arm of the UNION ALL
+          only runs when the first ends short of the window)."""
+        table, public_id, slug, _ = _TABLES[kind]
+        columns = f"d.id, d.{public_id} AS public_id, d.locale, d.title, d.{slug} AS slug, d.search_vector"
         keys = sorted(name for name in match if name.startswith("keys_"))
-        if not keys:
-            return "d.search_vector @@ query.q"
-        held = " OR ".join(f"d.phrase_keys @> :{name}" for name in keys)
-        return f"({held}) AND ts_match_vq(d.search_vector, query.q)"
+        if keys:
+            held = " OR ".join(f"d.phrase_keys @> :{name}" for name in keys)
+            return (
+                f"SELECT {columns} FROM {table} AS d, query "  # noqa: S608
+                f"WHERE ({held}) AND ts_match_vq(d.search_vector, query.q) AND {plan.where} LIMIT :window"
+            )
+        return (
+            f"SELECT * FROM ((SELECT {columns} FROM {table} AS d, query "  # noqa: S608
+            f"WHERE d.head_vector @@ query.q AND {plan.where} LIMIT :window) UNION ALL "
+            f"(SELECT {columns} FROM {table} AS d, query WHERE d.search_vector @@ query.q "
+            f"AND NOT d.head_vector @@ query.q AND {plan.where} LIMIT :window)) AS tiers LIMIT :window"
+        )
 
     def _excerpts(self, kind: DocumentType) -> str:
         table, _, _, body = _TABLES[kind]

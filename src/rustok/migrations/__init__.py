@@ -43,9 +43,10 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
 
 
 # Search structures the migrations make per backend and the ORM does not map (see rustok.index.models):
-# SQLite's FTS5 tables (and their shadow tables), PostgreSQL's search_vector and phrase_keys columns.
+# SQLite's FTS5 tables (and their shadow tables), PostgreSQL's search_vector, head_vector and phrase_keys
+# columns.
 _UNMAPPED_TABLE_PREFIXES = ("index_content_fts", "index_products_fts")
-_UNMAPPED_COLUMNS = frozenset({"search_vector", "phrase_keys"})
+_UNMAPPED_COLUMNS = frozenset({"search_vector", "head_vector", "phrase_keys"})
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -24,6 +24,7 @@ from rustok.outbox.relay import Relay, RelayConfig
 from rustok.tenants.schemas import LocaleIn
 from rustok.tenants.service import enable_locale
 from rustok.testing import login_as, make_node, make_product, make_tag, make_variant, new_tenant
+from tests.e2e.test_index_rebuild import verify
 
 MakeUoW = Callable[..., UnitOfWork]
 MakeRelay = Callable[..., Relay]
@@ -434,8 +435,7 @@ async def test_a_whole_tenant_request_rebuilds_in_batches_between_live_events(
     titles = {k: v.title for k, v in (await content_docs_of(make_uow, tenant_id)).items()}
     assert sorted(titles) == ids
     assert (titles[ids[0]], titles[ids[4]]) == ("Rebuilt, then changed", "Changed, then rebuilt")
-    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
-        drift = await service.verify(uow, "content")
+    drift = await verify(make_uow, tenant_id)
     assert drift.clean, drift.as_dict()
 
 
@@ -468,8 +468,7 @@ async def test_a_whole_tenant_request_survives_a_crashed_delivery(
     (done,), requests = await rebuilds_and_requests(make_uow, tenant_id)
     assert (done.status, done.processed, requests) == ("done", 5, 3)
     assert sorted(await content_docs_of(make_uow, tenant_id)) == ids
-    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
-        drift = await service.verify(uow, "content")
+    drift = await verify(make_uow, tenant_id)
     assert drift.clean, drift.as_dict()
 
 
@@ -539,8 +538,7 @@ async def test_a_request_takes_over_a_rebuild_whose_cli_run_died(
     (done,), requests = await rebuilds_and_requests(make_uow, tenant_id)
     assert (done.id, done.status, done.processed, requests) == (left.id, "done", 5, 2)
     assert sorted(await content_docs_of(make_uow, tenant_id)) == ids
-    async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
-        drift = await service.verify(uow, "content")
+    drift = await verify(make_uow, tenant_id)
     assert drift.clean, drift.as_dict()
 
 

@@ -53,13 +53,11 @@ def _reindex_at_commit(
         pending = uow.session.info[key] = {}
 
         async def rebuild(done: UnitOfWork) -> None:
-            by_cause: dict[uuid.UUID, list[uuid.UUID]] = {}
-            causes: dict[uuid.UUID, Envelope[Any]] = {}
-            for owner_id, cause in done.session.info.pop(key).items():
-                by_cause.setdefault(cause.id, []).append(owner_id)
-                causes[cause.id] = cause
-            for cause_id, owner_ids in by_cause.items():
-                with caused_by(causes[cause_id]):
+            by_cause: dict[uuid.UUID, tuple[Envelope[Any], list[uuid.UUID]]] = {}
+            for owner_id, cause in pending.items():
+                by_cause.setdefault(cause.id, (cause, []))[1].append(owner_id)
+            for cause, owner_ids in by_cause.values():
+                with caused_by(cause):
                     await service.reindex(done, target, owner_ids)
 
         uow.before_commit(rebuild)

@@ -67,7 +67,7 @@ def upgrade() -> None:
     for table, columns in DOCUMENTS.items():
         op.execute(f"ALTER TABLE {table} ADD COLUMN phrase_keys int[] NOT NULL DEFAULT '{{}}'")
         op.execute(_trigger_function(table, columns, phrase_keys=True))
-        op.execute(f"UPDATE {table} SET phrase_keys = rustok_phrase_keys(search_vector)")
+        op.execute(f"UPDATE {table} SET phrase_keys = DEFAULT")  # the trigger makes the keys
         op.execute(f"CREATE INDEX ix_{table}_phrase_search ON {table} USING gin (phrase_keys)")
 
 

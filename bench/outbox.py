@@ -93,6 +93,7 @@ from rustok.outbox.registry import ConsumerRegistry
 from rustok.outbox.relay import Relay, RelayConfig
 from rustok.outbox.writer import OutboxWriter, event_row
 from rustok.testing.services import postgres_admin_url
+from rustok.testing.uows import uows_on
 
 BATCH = 100  # events per unit of work in the throughput runs, rows per transaction in the ceiling
 RELAY_BATCH = 500
@@ -561,7 +562,7 @@ async def run_backend(backend: str, events: int, rate: float, seconds: float) ->
             registry = ConsumerRegistry()
             registry.consumer("bench.effect", "node.created")(effects.handle)
             relay = Relay(
-                sessions,
+                uows_on(sessions, writer),
                 registry,
                 writer=writer,
                 config=RelayConfig(batch_size=RELAY_BATCH),

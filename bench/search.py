@@ -112,6 +112,7 @@ from rustok.tenants.service import enable_locale, tenant_locales
 from rustok.testing.auth import new_tenant
 from rustok.testing.http import app_client
 from rustok.testing.services import postgres_admin_url, reachable
+from rustok.testing.uows import uows_on
 
 TENANT_SLUG = "bench-search"
 LOCALES = ("en", "de")
@@ -383,7 +384,7 @@ async def load(
     )
     print(f"    source rows in {source_seconds:.1f} s; rebuilding the index...", flush=True)
     began = time.perf_counter()
-    result = await rebuild(sessions, tenant_id, "content", batch_size=REBUILD_BATCH)
+    result = await rebuild(uows_on(sessions), tenant_id, "content", batch_size=REBUILD_BATCH)
     rebuild_seconds = time.perf_counter() - began
     if result.processed != nodes:
         raise RuntimeError(f"the rebuild walked {result.processed} nodes, not {nodes}")
@@ -511,7 +512,11 @@ async def consumer_throughput(
     while no relay runs; then one relay with the index consumers drains their events, timed."""
     deliveries = [0]
     writer = OutboxWriter()
-    relay = Relay(sessions, ConsumerRegistry(counted(c, deliveries) for c in INDEX_CONSUMERS), writer=writer)
+    relay = Relay(
+        uows_on(sessions, writer),
+        ConsumerRegistry(counted(c, deliveries) for c in INDEX_CONSUMERS),
+        writer=writer,
+    )
     await relay.run_until_idle()  # what the setup left
     deliveries[0] = 0
     admin = Principal(tenant_id=tenant_id, role=Role.ADMIN)

@@ -11,7 +11,8 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 
-from rustok.core.errors import ProblemError
+from rustok.bootstrap import Runtime, open_runtime
+from rustok.core.errors import NotFound, ProblemError
 from rustok.core.logging import configure_logging, get_logger
 from rustok.core.settings import Settings, get_settings
 from rustok.core.tenancy import TenantScope
@@ -88,14 +89,13 @@ def migrate(
 @app.command()
 def worker() -> None:
     """Run the event relay and the consumers until SIGTERM/SIGINT. Several may run against PostgreSQL."""
-    from rustok import modules
+    from rustok.bootstrap import run_worker
     from rustok.migrations import upgrade
-    from rustok.outbox.worker import run_worker
 
     settings = _settings()
     if settings.should_auto_migrate:
         upgrade(settings)
-    asyncio.run(run_worker(settings, modules.consumers(settings)))
+    asyncio.run(run_worker(settings))
 
 
 # ------------------------------------------------------------------------------------------------ events
@@ -116,29 +116,30 @@ def _uuid(value: str, option: str) -> uuid.UUID:
         raise typer.Exit(code=2) from None
 
 
-def _run(work: Callable[[Settings, UnitOfWork], Awaitable[T]], *, write: bool = False) -> T:
-    """Run ``work`` in one platform-scoped unit of work; a problem (404, 409) is a message and exit 1."""
-    from rustok.core.db import create_engine, create_sessionmaker
-    from rustok.outbox.writer import OutboxWriter
-
+def _run_with(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run ``work`` on a runtime built from the settings (`rustok.bootstrap`); a problem (404, 409) is a
+    message and exit 1."""
     settings = _settings()
 
     async def run() -> T:
-        engine = create_engine(settings)
-        try:
-            uow = UnitOfWork(
-                create_sessionmaker(engine), TenantScope.all_tenants(), write=write, events=OutboxWriter()
-            )
-            async with uow:
-                return await work(settings, uow)
-        finally:
-            await engine.dispose()
+        async with open_runtime(settings, redis=False) as runtime:
+            return await work(runtime)
 
     try:
         return asyncio.run(run())
     except ProblemError as exc:
         typer.echo(f"rustok: {exc.detail}", err=True)
         raise typer.Exit(code=1) from None
+
+
+def _run(work: Callable[[Settings, UnitOfWork], Awaitable[T]], *, write: bool = False) -> T:
+    """Run ``work`` in one platform-scoped unit of work; a problem (404, 409) is a message and exit 1."""
+
+    async def in_one_uow(runtime: Runtime) -> T:
+        async with runtime.platform(write=write) as uow:
+            return await work(runtime.settings, uow)
+
+    return _run_with(in_one_uow)
 
 
 @events_app.command("list")
@@ -167,13 +168,13 @@ def events_list(
 @events_app.command("stats")
 def events_stats() -> None:
     """Pending and failed counts, the oldest pending event's age, and each consumer's lag, as JSON."""
-    from rustok import modules
     from rustok.outbox import service
 
-    async def work(settings: Settings, uow: UnitOfWork) -> BaseModel:
-        return await service.event_stats(uow, modules.consumers(settings))
+    async def work(runtime: Runtime) -> BaseModel:
+        async with runtime.platform() as uow:
+            return await service.event_stats(uow, runtime.consumers)
 
-    _print(_run(work))
+    _print(_run_with(work))
 
 
 @events_app.command("retry")
@@ -210,49 +211,32 @@ def events_replay(
     tenant: Annotated[str | None, typer.Option(help="Only this tenant's events (its id).")] = None,
 ) -> None:
     """Deliver a range of events to one consumer again, in order, whether or not it applied them."""
-    from rustok import modules
-    from rustok.core.db import create_engine, create_sessionmaker
+    from rustok.outbox import service
     from rustok.outbox.relay import ReplayFailed
-    from rustok.outbox.repository import EventRepository
-    from rustok.outbox.worker import build_relay
-    from rustok.outbox.writer import OutboxWriter
 
-    settings = _settings()
-    registry = modules.consumers(settings)
-    if consumer not in {c.name for c in registry}:
-        names = ", ".join(sorted(c.name for c in registry)) or "none"
-        typer.echo(f"rustok: no consumer named {consumer!r} (consumers: {names})", err=True)
-        raise typer.Exit(code=2)
     tenant_id = _uuid(tenant, "--tenant") if tenant else None
 
     async def position(uow: UnitOfWork, value: str | None, option: str) -> int | None:
-        if value is None:
-            return None
-        if value.isdigit():
-            return int(value)
-        event = await EventRepository(uow.session).get(_uuid(value, option))
-        if event is None:
-            typer.echo(f"rustok: {option}: no event with id {value}", err=True)
-            raise typer.Exit(code=2)
-        return event.position
-
-    async def run() -> int:
-        engine = create_engine(settings)
+        if value is None or value.isdigit():
+            return None if value is None else int(value)
         try:
-            sessions = create_sessionmaker(engine)
-            async with UnitOfWork(sessions, TenantScope.all_tenants(), write=False) as uow:
-                first = await position(uow, start, "--from")
-                last = await position(uow, end, "--to")
-            relay = build_relay(
-                settings, registry, engine=engine, session_factory=sessions, writer=OutboxWriter()
-            )
-            return await relay.replay(consumer, first=first, last=last, tenant_id=tenant_id)
-        finally:
-            await registry.close()
-            await engine.dispose()
+            return await service.event_position(uow, _uuid(value, option))
+        except NotFound:
+            typer.echo(f"rustok: {option}: no event with id {value}", err=True)
+            raise typer.Exit(code=2) from None
+
+    async def work(runtime: Runtime) -> int:
+        if consumer not in {c.name for c in runtime.consumers}:
+            names = ", ".join(sorted(c.name for c in runtime.consumers)) or "none"
+            typer.echo(f"rustok: no consumer named {consumer!r} (consumers: {names})", err=True)
+            raise typer.Exit(code=2)
+        async with runtime.platform() as uow:
+            first = await position(uow, start, "--from")
+            last = await position(uow, end, "--to")
+        return await runtime.relay().replay(consumer, first=first, last=last, tenant_id=tenant_id)
 
     try:
-        replayed = asyncio.run(run())
+        replayed = _run_with(work)
     except ReplayFailed as exc:
         typer.echo(f"rustok: {exc}", err=True)
         _print({"consumer": consumer, "replayed": exc.replayed, "failed_at": str(exc.event_id)})
@@ -285,10 +269,8 @@ def user_create(
     name: Annotated[str | None, typer.Option(help="The user's display name.")] = None,
 ) -> None:
     """Create a user of a tenant and print it as JSON."""
-    from rustok.core.errors import NotFound
-    from rustok.core.ids import parse_id
     from rustok.core.permissions import Role
-    from rustok.tenants.repository import TenantRepository
+    from rustok.tenants.service import find_tenant
     from rustok.users.schemas import UserCreate, UserOut
     from rustok.users.service import create_user
 
@@ -303,14 +285,7 @@ def user_create(
         _refuse_options(exc)
 
     async def work(settings: Settings, uow: UnitOfWork) -> BaseModel:
-        tenant_id = parse_id(tenant.strip())
-        repository = TenantRepository(uow.session)
-        if tenant_id is not None:
-            found = await repository.find(("id", str(tenant_id)))
-        else:
-            found = await repository.find(("slug", tenant.strip().lower()))
-        if found is None:
-            raise NotFound(f"no tenant {tenant!r}")
+        found = await find_tenant(uow, tenant)
         return UserOut.model_validate(await create_user(uow, found.id, data, settings=settings))
 
     _print(_run(work, write=True))
@@ -388,44 +363,12 @@ def _index_targets(target: str) -> list[Any]:
     return ["content", "products"] if target == "all" else [target]
 
 
-async def _index_tenants(sessions: Any, tenant: str | None) -> list[uuid.UUID]:
-    """The tenant named by ``tenant`` (slug or id), or every tenant; exit 1 for an unknown one."""
-    from sqlalchemy import select
+async def _index_tenants(runtime: Runtime, tenant: str | None) -> list[uuid.UUID]:
+    """The tenant named by ``tenant`` (slug or id), or every tenant; an unknown one is a problem (exit 1)."""
+    from rustok.tenants.service import find_tenant, tenant_ids
 
-    from rustok.core.ids import parse_id
-    from rustok.tenants.models import Tenant
-    from rustok.tenants.repository import TenantRepository
-
-    async with UnitOfWork(sessions, TenantScope.all_tenants(), write=False) as uow:
-        if tenant is None:
-            return list((await uow.session.scalars(select(Tenant.id).order_by(Tenant.id))).all())
-        repository = TenantRepository(uow.session)
-        tenant_id = parse_id(tenant.strip())
-        found = (
-            await repository.find(("id", str(tenant_id)))
-            if tenant_id is not None
-            else await repository.find(("slug", tenant.strip().lower()))
-        )
-    if found is None:
-        typer.echo(f"rustok: no tenant {tenant!r}", err=True)
-        raise typer.Exit(code=1)
-    return [found.id]
-
-
-def _run_index(work: Callable[[Any, list[uuid.UUID]], Awaitable[T]], tenant: str | None) -> T:
-    from rustok.core.db import create_engine, create_sessionmaker
-
-    settings = _settings()
-
-    async def run() -> T:
-        engine = create_engine(settings)
-        try:
-            sessions = create_sessionmaker(engine)
-            return await work(sessions, await _index_tenants(sessions, tenant))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    async with runtime.platform() as uow:
+        return await tenant_ids(uow) if tenant is None else [(await find_tenant(uow, tenant)).id]
 
 
 @index_app.command("rebuild")
@@ -440,15 +383,15 @@ def index_rebuild(
 
     targets = _index_targets(target)
 
-    async def work(sessions: Any, tenants: list[uuid.UUID]) -> list[dict[str, Any]]:
+    async def work(runtime: Runtime) -> list[dict[str, Any]]:
         done = []
-        for tenant_id in tenants:
+        for tenant_id in await _index_tenants(runtime, tenant):
             for name in targets:
-                result = await service.rebuild(sessions, tenant_id, name, batch_size=batch_size)
+                result = await service.rebuild(runtime.uow, tenant_id, name, batch_size=batch_size)
                 done.append(result.as_dict())
         return done
 
-    _print({"rebuilds": _run_index(work, tenant)})
+    _print({"rebuilds": _run_with(work)})
 
 
 @index_app.command("verify")
@@ -462,16 +405,16 @@ def index_verify(
 
     targets = _index_targets(target)
 
-    async def work(sessions: Any, tenants: list[uuid.UUID]) -> list[dict[str, Any]]:
+    async def work(runtime: Runtime) -> list[dict[str, Any]]:
         found = []
-        for tenant_id in tenants:
-            async with UnitOfWork(sessions, TenantScope.of(tenant_id), write=False) as uow:
+        for tenant_id in await _index_tenants(runtime, tenant):
+            async with runtime.uow(TenantScope.of(tenant_id), write=False) as uow:
                 for name in targets:
                     drift = await service.verify(uow, name)
                     found.append({"tenant_id": str(tenant_id), **drift.as_dict()})
         return found
 
-    reports = _run_index(work, tenant)
+    reports = _run_with(work)
     clean = all(report["clean"] for report in reports)
     _print({"clean": clean, "reports": reports})
     if not clean:

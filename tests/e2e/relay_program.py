@@ -38,6 +38,7 @@ from rustok.core.uow import UnitOfWork
 from rustok.outbox.registry import ConsumerRegistry, consumer
 from rustok.outbox.worker import build_relay
 from rustok.outbox.writer import OutboxWriter
+from rustok.testing.uows import uows_on
 
 CONSUMER = "test.effects"
 EFFECTS_TABLE = "test_effects"
@@ -130,8 +131,8 @@ async def relay() -> None:
             settings,
             registry(),
             engine=engine,
-            session_factory=create_sessionmaker(engine),
-            writer=OutboxWriter(),
+            uows=uows_on(engine, writer := OutboxWriter()),
+            writer=writer,
         )
         handled = await worker.run_until_idle()
     finally:

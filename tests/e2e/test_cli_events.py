@@ -40,6 +40,7 @@ from rustok.outbox.models import DeliveryStatus, EventDelivery, EventStatus, Sys
 from rustok.outbox.registry import ConsumerRegistry, consumer
 from rustok.outbox.relay import Relay, RelayConfig
 from rustok.outbox.writer import OutboxWriter
+from rustok.testing.uows import uows_on
 from tests.e2e.test_cli import COMMAND_TIMEOUT, RUSTOK, clean_env
 
 TENANT_A = uuid.UUID("01900000-0000-7000-8000-00000000c11a")
@@ -118,10 +119,11 @@ class Outbox:
             if event.id in self.failing:
                 raise RuntimeError(f"cannot handle {event.id}")
 
+        writer = OutboxWriter()
         relay = Relay(
-            self.sessions,
+            uows_on(self.sessions, writer),
             ConsumerRegistry([picky]),
-            writer=OutboxWriter(),
+            writer=writer,
             config=RelayConfig(max_attempts=1),
         )
         return await relay.run_until_idle()

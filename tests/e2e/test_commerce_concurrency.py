@@ -35,8 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from rustok.api.app import create_app
 from rustok.core.db import create_engine
 from rustok.core.settings import Settings
-from rustok.core.tenancy import TenantScope
-from rustok.core.uow import UnitOfWork
 from rustok.outbox.registry import ConsumerRegistry
 from rustok.tenants.schemas import TenantCreate
 from rustok.tenants.service import create_tenant
@@ -67,7 +65,7 @@ class Live:
     barrier_engine: AsyncEngine | None
 
     def recorder(self) -> EventRecorder:
-        return EventRecorder(self.app.state.session_factory)
+        return EventRecorder(self.app.state.runtime.sessions)
 
     async def customers(self, count: int) -> list[dict[str, str]]:
         return [await login_as(self.client, self.app, self.tenant_id, "customer") for _ in range(count)]
@@ -100,7 +98,7 @@ class Live:
 
 
 async def _new_tenant(app: FastAPI, slug: str) -> uuid.UUID:
-    uow = UnitOfWork(app.state.session_factory, TenantScope.all_tenants(), events=app.state.outbox)
+    uow = app.state.runtime.platform(write=True)
     async with uow:
         tenant = await create_tenant(uow, TenantCreate(name=slug.title(), slug=slug))
     return tenant.id

@@ -32,8 +32,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from rustok.api.app import create_app
 from rustok.core.db import create_engine
 from rustok.core.settings import Settings
-from rustok.core.tenancy import TenantScope
-from rustok.core.uow import UnitOfWork
 from rustok.outbox.registry import ConsumerRegistry
 from rustok.tenants.schemas import TenantCreate
 from rustok.tenants.service import create_tenant
@@ -62,7 +60,7 @@ class Live:
         return {"X-Tenant-ID": str(self.tenant_id)}
 
     def recorder(self) -> EventRecorder:
-        return EventRecorder(self.app.state.session_factory)
+        return EventRecorder(self.app.state.runtime.sessions)
 
     async def node(self, node_id: str) -> Any:
         response = await self.client.get(f"{NODES}/{node_id}", headers=self.manager)
@@ -77,7 +75,7 @@ class Live:
 
 
 async def _new_tenant(app: FastAPI, slug: str, **fields: Any) -> uuid.UUID:
-    uow = UnitOfWork(app.state.session_factory, TenantScope.all_tenants(), events=app.state.outbox)
+    uow = app.state.runtime.platform(write=True)
     async with uow:
         tenant = await create_tenant(uow, TenantCreate(name=slug.title(), slug=slug, **fields))
     return tenant.id

@@ -497,7 +497,7 @@ async def test_a_request_while_a_rebuild_runs_joins_it(
 
     await request_content_rebuild(make_uow, tenant_id)  # a new chain, which the CLI overtakes
     await relay.run_batch()
-    result = await service.rebuild(session_factory, tenant_id, "content", batch_size=2)
+    result = await service.rebuild(make_uow, tenant_id, "content", batch_size=2)
     assert (result.resumed, result.processed, result.total) == (True, 3, 5)
     await relay.run_until_idle()
 
@@ -527,7 +527,7 @@ async def test_a_request_takes_over_a_rebuild_whose_cli_run_died(
 
     monkeypatch.setattr(service, "advance", dies_on_the_second_batch)
     with pytest.raises(RuntimeError, match="died"):
-        await service.rebuild(session_factory, tenant_id, "content", batch_size=2)
+        await service.rebuild(make_uow, tenant_id, "content", batch_size=2)
     monkeypatch.setattr(service, "advance", real)
     (left,), _ = await rebuilds_and_requests(make_uow, tenant_id)
     assert (left.status, left.processed, left.continuation_id) == ("running", 2, None)

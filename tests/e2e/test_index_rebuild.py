@@ -94,7 +94,7 @@ class Committed:
         return UnitOfWork(self.sessions, scope, write=write, events=self.writer)
 
     async def deliver(self) -> int:
-        relay = Relay(self.sessions, ConsumerRegistry(CONSUMERS), writer=self.writer)
+        relay = Relay(self.make_uow, ConsumerRegistry(CONSUMERS), writer=self.writer)
         return await relay.run_until_idle()
 
 
@@ -121,8 +121,8 @@ async def test_a_rebuild_builds_every_document(
     await make_variant(client, headers, product["id"], quantity=4)
     assert not (await verify(make_uow, tenant_id)).clean  # nothing was delivered: all missing
 
-    content = await service.rebuild(session_factory, tenant_id, "content", batch_size=2)
-    products = await service.rebuild(session_factory, tenant_id, "products", batch_size=2)
+    content = await service.rebuild(make_uow, tenant_id, "content", batch_size=2)
+    products = await service.rebuild(make_uow, tenant_id, "products", batch_size=2)
 
     assert (content.processed, content.total, content.resumed) == (5, 5, False)
     assert products.total == 1
@@ -161,7 +161,7 @@ async def test_a_rebuild_that_died_resumes_from_its_checkpoint(
 
     monkeypatch.setattr(builder, "content_documents", dies_on_the_second_batch)
     with pytest.raises(RuntimeError, match="died"):
-        await service.rebuild(session_factory, tenant_id, "content", batch_size=2)
+        await service.rebuild(make_uow, tenant_id, "content", batch_size=2)
 
     async with make_uow(TenantScope.of(tenant_id), write=False) as uow:
         checkpoint = (await uow.session.scalars(select(Rebuild))).one()
@@ -169,7 +169,7 @@ async def test_a_rebuild_that_died_resumes_from_its_checkpoint(
     assert [r.node_id for r in await content_rows(make_uow, tenant_id)] == ids[:2]
 
     monkeypatch.setattr(builder, "content_documents", real)
-    result = await service.rebuild(session_factory, tenant_id, "content", batch_size=2)
+    result = await service.rebuild(make_uow, tenant_id, "content", batch_size=2)
 
     assert (result.resumed, result.rebuild_id, result.processed, result.total) == (True, checkpoint.id, 3, 5)
     assert [r.node_id for r in await content_rows(make_uow, tenant_id)] == ids
@@ -204,7 +204,7 @@ async def test_a_live_change_during_a_rebuild_is_not_overwritten_by_a_stale_batc
         return {k: v for k, v in stale.items() if k in node_ids}
 
     monkeypatch.setattr(builder, "content_documents", read_before_the_change)
-    await service.rebuild(session_factory, tenant_id, "content")
+    await service.rebuild(make_uow, tenant_id, "content")
 
     rows = await content_rows(make_uow, tenant_id)
     assert [r.title for r in rows] == ["After"]
@@ -248,7 +248,7 @@ async def test_a_tag_attached_during_a_rebuild_batch_stays_in_the_document(
         return built
 
     monkeypatch.setattr(builder, "content_documents", reads_then_pauses)
-    await service.rebuild(committed.sessions, tenant_id, "content")
+    await service.rebuild(committed.make_uow, tenant_id, "content")
     await live[0]
 
     rows = await content_rows(committed.make_uow, tenant_id)
@@ -290,7 +290,7 @@ async def test_a_node_deleted_during_a_rebuild_batch_keeps_no_document(
         return alive
 
     monkeypatch.setattr(content_service, "existing_node_ids", reads_then_pauses)
-    await service.rebuild(committed.sessions, tenant_id, "content")
+    await service.rebuild(committed.make_uow, tenant_id, "content")
     await live[0]
 
     assert await content_rows(committed.make_uow, tenant_id) == []
@@ -331,7 +331,7 @@ async def test_verify_reports_drift_and_a_rebuild_repairs_it(
     assert {"problem": "missing", "id": str(ids[1]), "locale": "en"} in drift.examples
     assert {"problem": "extra", "id": str(ghost), "locale": "en"} in drift.examples
 
-    await service.rebuild(session_factory, tenant_id, "content")
+    await service.rebuild(make_uow, tenant_id, "content")
     after = await verify(make_uow, tenant_id)
     assert after.clean, after.as_dict()
     assert ghost not in {r.node_id for r in await content_rows(make_uow, tenant_id)}

@@ -39,6 +39,7 @@ from rustok.outbox.worker import build_relay
 from rustok.outbox.writer import OutboxWriter
 from rustok.testing import only_on
 from rustok.testing.events import pending_count
+from rustok.testing.uows import uows_on
 from tests.e2e.relay_program import CONSUMER, DIE_AFTER_EFFECT, EFFECTS_TABLE, create_effects_table, registry
 
 PROGRAM = Path(__file__).with_name("relay_program.py")
@@ -329,8 +330,8 @@ async def test_two_relays_on_postgresql_apply_every_event_once_and_each_tenants_
             settings,
             registry(),
             engine=engine,
-            session_factory=create_sessionmaker(engine),
-            writer=OutboxWriter(),
+            uows=uows_on(engine, writer := OutboxWriter()),
+            writer=writer,
             name=f"relay-{index}",
         )
         for index, engine in enumerate(engines)
@@ -400,10 +401,11 @@ async def test_a_notify_from_another_connection_wakes_an_idle_relay_on_postgresq
     would find it, and the relay stops cleanly when asked."""
     settings = Settings(_env_file=None, database_url=isolated_database_url)
     engine = create_engine(settings)
+    writer = OutboxWriter()
     relay = IdleCountingRelay(
-        create_sessionmaker(engine),
+        uows_on(engine, writer),
         registry(),
-        writer=OutboxWriter(),
+        writer=writer,
         config=RelayConfig(poll_seconds=300),
         engine=engine,
         name="listener",

@@ -47,11 +47,11 @@ async def burst(cache: TenantCache, slug: str, n: int = 1000) -> set[Any]:
 
 
 async def test_a_burst_is_one_lookup_across_processes_sharing_redis(
-    settings: Settings, session_factory: SessionFactory, redis: Redis, make_uow: MakeUoW
+    settings: Settings, redis: Redis, make_uow: MakeUoW
 ) -> None:
     _, slug = await new_tenant(make_uow)
-    first = build_tenant_cache(settings, session_factory, redis)
-    second = build_tenant_cache(settings, session_factory, redis)
+    first = build_tenant_cache(settings, make_uow, redis)
+    second = build_tenant_cache(settings, make_uow, redis)
 
     assert await burst(first, slug) == {slug}
     assert await burst(second, slug) == {slug}
@@ -60,11 +60,11 @@ async def test_a_burst_is_one_lookup_across_processes_sharing_redis(
 
 
 async def test_a_missing_tenant_is_one_lookup_across_processes_too(
-    settings: Settings, session_factory: SessionFactory, redis: Redis
+    settings: Settings, redis: Redis, make_uow: MakeUoW
 ) -> None:
     slug = f"missing-{uuid.uuid4().hex[:12]}"
-    first = build_tenant_cache(settings, session_factory, redis)
-    second = build_tenant_cache(settings, session_factory, redis)
+    first = build_tenant_cache(settings, make_uow, redis)
+    second = build_tenant_cache(settings, make_uow, redis)
 
     assert await burst(first, slug) == {None}
     assert await burst(second, slug) == {None}
@@ -73,13 +73,13 @@ async def test_a_missing_tenant_is_one_lookup_across_processes_too(
 
 
 async def test_an_invalidation_reaches_the_other_processes(
-    settings: Settings, session_factory: SessionFactory, redis: Redis, make_uow: MakeUoW
+    settings: Settings, redis: Redis, make_uow: MakeUoW
 ) -> None:
     """Given a tenant cached in two processes, when one invalidates it after a change, then the other drops
     its copy (pub/sub) and reads the change."""
     tenant_id, slug = await new_tenant(make_uow)
-    writer = build_tenant_cache(settings, session_factory, redis)
-    reader = build_tenant_cache(settings, session_factory, redis)
+    writer = build_tenant_cache(settings, make_uow, redis)
+    reader = build_tenant_cache(settings, make_uow, redis)
     assert (await reader.get(("slug", slug))) is not None
     stop, listening = asyncio.Event(), asyncio.Event()
     listener = asyncio.create_task(reader.listen(stop, listening))
@@ -106,7 +106,7 @@ async def test_redis_down_serves_from_the_process_and_the_database(
     _, slug = await new_tenant(make_uow)
     down = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     try:
-        cache = build_tenant_cache(settings, session_factory, down)
+        cache = build_tenant_cache(settings, make_uow, down)
 
         assert await burst(cache, slug, n=50) == {slug}
         assert await burst(cache, f"nobody-{uuid.uuid4().hex[:8]}", n=50) == {None}

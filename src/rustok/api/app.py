@@ -1,15 +1,15 @@
 """The app factory: one place that wires settings, the database, Redis, middleware, errors and routers.
 
-`create_app` takes overrides (an engine, a session factory) so the test kit can hand in its own; the
-lifespan builds whatever was not handed in and disposes of what it built.
+The lifespan builds the process's world through the composition root (`rustok.bootstrap.open_runtime`) and
+keeps it in ``app.state.runtime``; `create_app` takes overrides (an engine, a session factory, a consumer
+registry) so the test kit can hand in its own.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import rustok
 from rustok import modules
 from rustok.api import health, metrics
-from rustok.core.db import create_engine, create_sessionmaker
+from rustok.bootstrap import Runtime, open_runtime
 from rustok.core.errors import install_error_handlers
 from rustok.core.logging import configure_logging, get_logger
 from rustok.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -25,10 +25,7 @@ from rustok.core.routing import StrictJSONRoute
 from rustok.core.settings import Settings, get_settings
 from rustok.core.uow import SessionFactory
 from rustok.outbox.registry import ConsumerRegistry
-from rustok.outbox.worker import build_relay
-from rustok.outbox.writer import OutboxWriter
 from rustok.tenants.resolution import TenantResolutionMiddleware
-from rustok.tenants.service import build_tenant_cache
 from rustok.users.auth import authenticate as authenticate_user
 
 log = get_logger("rustok.app")
@@ -43,58 +40,24 @@ def create_app(
     engine: AsyncEngine | None = None,
     session_factory: SessionFactory | None = None,
     consumers: ConsumerRegistry | None = None,
+    runtime: Runtime | None = None,
     configure_logs: bool = True,
 ) -> FastAPI:
     """The app. ``engine``, ``session_factory`` and ``consumers`` (the relay's registry, by default every
-    module's consumers) replace what the lifespan would build."""
-    settings = settings or get_settings()
+    module's consumers) replace what the lifespan would build; or ``runtime`` is the whole world, already
+    open (the lifespan then neither builds nor closes it)."""
+    settings = runtime.settings if runtime is not None else settings or get_settings()
     if configure_logs:
         configure_logging(settings.effective_log_format, settings.log_level)
-    registry = consumers if consumers is not None else modules.consumers(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        own_engine = engine is None
-        app.state.engine = engine if engine is not None else create_engine(settings)
-        app.state.session_factory = session_factory or create_sessionmaker(app.state.engine)
-        app.state.redis = _connect_redis(settings.redis_url) if settings.redis_url else None
-        app.state.tenant_cache = build_tenant_cache(settings, app.state.session_factory, app.state.redis)
-        stop_background = asyncio.Event()
-        background: list[asyncio.Task[None]] = []
-        if app.state.redis is not None:
-            listener = app.state.tenant_cache.listen(stop_background)
-            background.append(asyncio.create_task(listener, name="rustok-tenant-cache"))
-        stop_relay = asyncio.Event()
-        relay_task: asyncio.Task[None] | None = None
-        if settings.should_run_relay_in_process:
-            relay = build_relay(
-                settings,
-                registry,
-                engine=app.state.engine,
-                session_factory=app.state.session_factory,
-                writer=app.state.outbox,
+        async with AsyncExitStack() as stack:
+            app.state.runtime = runtime or await stack.enter_async_context(
+                open_runtime(settings, engine=engine, session_factory=session_factory, consumers=consumers)
             )
-            relay_task = asyncio.create_task(relay.run(stop_relay), name="rustok-relay")
-        log.info(
-            "started",
-            env=settings.env.value,
-            database=app.state.engine.dialect.name,
-            redis=settings.redis_url is not None,
-            relay="in-process" if relay_task is not None else "external",
-        )
-        try:
-            yield
-        finally:
-            if relay_task is not None:
-                stop_relay.set()  # the round in progress finishes; what it did not claim stays pending
-                await relay_task
-            stop_background.set()
-            await asyncio.gather(*background)
-            if app.state.redis is not None:
-                await app.state.redis.aclose()
-            if own_engine:
-                await app.state.engine.dispose()
-            log.info("stopped")
+            async with _background(app.state.runtime):
+                yield
 
     app = FastAPI(
         title="RusToK",
@@ -107,9 +70,7 @@ def create_app(
     )
     app.router.route_class = StrictJSONRoute
     app.state.settings = settings
-    app.state.outbox = OutboxWriter()
     app.state.authenticator = authenticate_user
-    app.state.consumers = registry
     install_error_handlers(app)
     app.add_middleware(TenantResolutionMiddleware)  # inside the request context: it has the request id
     app.add_middleware(
@@ -127,11 +88,32 @@ def create_app(
     return app
 
 
-def _connect_redis(url: str) -> Any:
+@asynccontextmanager
+async def _background(runtime: Runtime) -> AsyncIterator[None]:
+    """What a serving process runs beside its requests: the tenant cache's Redis listener, and the relay
+    when it runs in process (the embedded default)."""
+    settings = runtime.settings
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    if runtime.redis is not None:
+        tasks.append(asyncio.create_task(runtime.tenant_cache.listen(stop), name="rustok-tenant-cache"))
+    stop_relay = asyncio.Event()
+    relay_task: asyncio.Task[None] | None = None
+    if settings.should_run_relay_in_process:
+        relay_task = asyncio.create_task(runtime.relay().run(stop_relay), name="rustok-relay")
+    log.info(
+        "started",
+        env=settings.env.value,
+        database=runtime.backend,
+        redis=runtime.redis is not None,
+        relay="in-process" if relay_task is not None else "external",
+    )
     try:
-        from redis.asyncio import Redis
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise RuntimeError(
-            "RUSTOK_REDIS_URL is set but the redis extra is not installed: pip install 'rustok[redis]'"
-        ) from exc
-    return Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=1.0, health_check_interval=30)
+        yield
+    finally:
+        if relay_task is not None:
+            stop_relay.set()  # the round in progress finishes; what it did not claim stays pending
+            await relay_task
+        stop.set()
+        await asyncio.gather(*tasks)
+        log.info("stopped")

@@ -42,9 +42,11 @@ async def live() -> Live:
 )
 async def ready(request: Request) -> Ready | Response:
     state = request.app.state
-    checks: dict[str, Callable[[], Awaitable[Any]]] = {"database": lambda: _ping_database(state.engine)}
-    if state.redis is not None:
-        checks["redis"] = state.redis.ping
+    checks: dict[str, Callable[[], Awaitable[Any]]] = {
+        "database": lambda: _ping_database(state.runtime.engine)
+    }
+    if state.runtime.redis is not None:
+        checks["redis"] = state.runtime.redis.ping
     nats_url = state.settings.nats_url
     if nats_url is not None:
         checks["broker"] = lambda: _ping_nats(nats_url)

@@ -29,12 +29,8 @@ async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     (``scope="function"``), so a client never sees success for a change that failed to commit."""
     scope = getattr(request.state, "tenant_scope", None)
     assert scope is None or isinstance(scope, TenantScope)
-    uow = UnitOfWork(
-        request.app.state.session_factory,
-        scope,
-        write=request.method not in SAFE_METHODS,
-        events=request.app.state.outbox,
-    )
+    uow = request.app.state.runtime.uow(scope, write=request.method not in SAFE_METHODS)
+    assert isinstance(uow, UnitOfWork)
     async with uow:
         yield uow
 
@@ -46,12 +42,8 @@ def get_session(uow: Annotated[UnitOfWork, Depends(get_uow, scope="function")]) 
 async def get_platform_uow(request: Request) -> AsyncIterator[UnitOfWork]:
     """A unit of work in the platform scope (every tenant), for platform endpoints. Only routes that require
     a platform permission (``tenants:*``) may use it: the scope reads across tenants."""
-    uow = UnitOfWork(
-        request.app.state.session_factory,
-        TenantScope.all_tenants(),
-        write=request.method not in SAFE_METHODS,
-        events=request.app.state.outbox,
-    )
+    uow = request.app.state.runtime.uow(TenantScope.all_tenants(), write=request.method not in SAFE_METHODS)
+    assert isinstance(uow, UnitOfWork)
     async with uow:
         yield uow
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,13 @@ E = TypeVar("E", bound=DomainEvent)
 
 _OWNED = "rustok.uow_owned"
 _COMMITTING = "rustok.uow_committing"
+
+
+class UnitOfWorkFactory(Protocol):
+    """Where code below the composition root gets its units of work: `rustok.bootstrap.Runtime.uow` (or
+    the test kit's ``make_uow``). Nothing else constructs a `UnitOfWork`."""
+
+    def __call__(self, scope: TenantScope | None, *, write: bool = True) -> UnitOfWork: ...
 
 
 class CommitOutsideUnitOfWork(RuntimeError):
@@ -66,11 +73,10 @@ class UnitOfWork:
         self._after_commit: list[Hook] = []
         self.committed = False
 
-    @property
-    def session_factory(self) -> SessionFactory:
-        """Where this unit of work's sessions come from: for work an after-commit hook does in a unit of
-        work of its own."""
-        return self._session_factory
+    def sibling(self, scope: TenantScope | None, *, write: bool = True) -> UnitOfWork:
+        """A new unit of work on the same database and event sink, in ``scope``: for work an after-commit
+        hook does in a transaction of its own."""
+        return UnitOfWork(self._session_factory, scope, write=write, events=self._sink)
 
     @property
     def session(self) -> AsyncSession:

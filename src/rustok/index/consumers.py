@@ -72,7 +72,7 @@ def _observe_lag_after_commit(uow: UnitOfWork, name: str) -> None:
 
     async def refresh(done: UnitOfWork) -> None:
         try:
-            await metrics.observe_lag(done.session_factory, [CONSUMERS_BY_NAME[name]])
+            await metrics.observe_lag(done.sibling, [CONSUMERS_BY_NAME[name]])
         except Exception as exc:  # a metric never fails the delivery it follows
             log.warning("index_lag_not_observed", consumer=name, error=str(exc))
 

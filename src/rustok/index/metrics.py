@@ -14,7 +14,7 @@ from typing import Any, cast
 from prometheus_client import Gauge
 
 from rustok.core.tenancy import TenantScope
-from rustok.core.uow import SessionFactory, UnitOfWork
+from rustok.core.uow import UnitOfWorkFactory
 from rustok.outbox import Consumer
 from rustok.outbox import service as outbox
 
@@ -27,9 +27,9 @@ REFRESH_SECONDS = 1.0
 _last: dict[str, float] = {}
 
 
-async def observe_lag(session_factory: SessionFactory, consumers: Iterable[Consumer]) -> dict[str, int]:
+async def observe_lag(uows: UnitOfWorkFactory, consumers: Iterable[Consumer]) -> dict[str, int]:
     """Count each consumer's lag over all tenants and set the gauge; the counts."""
-    async with UnitOfWork(session_factory, TenantScope.all_tenants(), write=False) as uow:
+    async with uows(TenantScope.all_tenants(), write=False) as uow:
         # event_stats iterates its registry; a list of consumers serves as well.
         stats = await outbox.event_stats(uow, cast(Any, list(consumers)))
     found = {lag.name: lag.lag for lag in stats.consumers}

@@ -32,7 +32,7 @@ from rustok.commerce import service as catalog
 from rustok.content import service as content
 from rustok.core import clock
 from rustok.core.tenancy import TenantScope
-from rustok.core.uow import SessionFactory, UnitOfWork
+from rustok.core.uow import UnitOfWork, UnitOfWorkFactory
 from rustok.index import documents as builder
 from rustok.index.events import IndexUpdated, ReindexRequested
 from rustok.index.models import Rebuild, RebuildStatus
@@ -153,13 +153,13 @@ async def advance(uow: UnitOfWork, row: Rebuild, batch_size: int = BATCH_SIZE) -
 
 
 async def rebuild(
-    session_factory: SessionFactory, tenant_id: uuid.UUID, target: Target, *, batch_size: int = BATCH_SIZE
+    uows: UnitOfWorkFactory, tenant_id: uuid.UUID, target: Target, *, batch_size: int = BATCH_SIZE
 ) -> RebuildResult:
     """Rebuild the tenant's ``target`` read model from its source: the running rebuild's checkpoint is
     resumed, else a new rebuild starts from the first id. Each batch commits with its checkpoint. Should a
     rebuild driven by ``index.reindex_requested`` finish it meanwhile, this run stops there."""
     scope = TenantScope.of(tenant_id)
-    async with UnitOfWork(session_factory, scope) as uow:
+    async with uows(scope) as uow:
         await serialize_writers(uow, target)
         rebuilds = RebuildRepository(uow.session)
         row = await rebuilds.running(target, lock=True)
@@ -169,7 +169,7 @@ async def rebuild(
         rebuild_id = row.id
     processed = 0
     while True:
-        async with UnitOfWork(session_factory, scope) as uow:
+        async with uows(scope) as uow:
             await serialize_writers(uow, target)
             row = await RebuildRepository(uow.session).get(rebuild_id, lock=True)
             if row is None:

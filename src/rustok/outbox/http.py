@@ -39,12 +39,7 @@ def _unit_of_work(permission: str, *, write: bool = False) -> Any:
     check = requires(permission)  # a default, not an annotation: annotations here are strings
 
     async def open_uow(request: Request, principal: Principal = check) -> AsyncIterator[UnitOfWork]:
-        uow = UnitOfWork(
-            request.app.state.session_factory,
-            _scope(request, principal),
-            write=write,
-            events=request.app.state.outbox,
-        )
+        uow = request.app.state.runtime.uow(_scope(request, principal), write=write)
         async with uow:
             yield uow
 
@@ -75,7 +70,7 @@ async def list_events(
 async def event_stats(
     request: Request, uow: Annotated[UnitOfWork, _unit_of_work("events:read")]
 ) -> EventStats:
-    return await service.event_stats(uow, request.app.state.consumers)
+    return await service.event_stats(uow, request.app.state.runtime.consumers)
 
 
 @router.post(

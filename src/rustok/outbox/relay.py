@@ -45,7 +45,7 @@ from rustok.core import clock
 from rustok.core.events import CATALOG, Catalog, Envelope, caused_by
 from rustok.core.logging import get_logger
 from rustok.core.tenancy import TenantScope
-from rustok.core.uow import SessionFactory, UnitOfWork
+from rustok.core.uow import UnitOfWorkFactory
 from rustok.outbox import metrics
 from rustok.outbox.models import DeliveryStatus, EventDelivery, EventStatus, ProcessedEvent, SysEvent
 from rustok.outbox.registry import Consumer, ConsumerRegistry
@@ -179,7 +179,7 @@ class Relay:
 
     def __init__(
         self,
-        session_factory: SessionFactory,
+        uows: UnitOfWorkFactory,
         registry: ConsumerRegistry,
         *,
         writer: OutboxWriter,
@@ -191,7 +191,7 @@ class Relay:
     ) -> None:
         registry.check(catalog)
         catalog.check()
-        self._sessions = session_factory
+        self._uows = uows
         self.registry = registry
         self._writer = writer
         self._catalog = catalog
@@ -315,7 +315,7 @@ class Relay:
 
     async def observe(self) -> datetime | None:
         """Update the pending gauges; returns when the next pending event is due."""
-        async with UnitOfWork(self._sessions, TenantScope.all_tenants(), write=False) as uow:
+        async with self._uows(TenantScope.all_tenants(), write=False) as uow:
             row = (
                 await uow.session.execute(
                     select(
@@ -337,7 +337,7 @@ class Relay:
         now = clock.now()
         if await self._is_postgres():
             # The claim's transaction (and its locks) lasts the whole round.
-            async with UnitOfWork(self._sessions, TenantScope.all_tenants()) as claim:
+            async with self._uows(TenantScope.all_tenants()) as claim:
                 events = await self._claim_postgres(claim.session, now)
                 if not events:
                     return 0
@@ -345,26 +345,23 @@ class Relay:
                 await self._deliver(events, deliveries, blockers, now)
                 await self._save(claim.session, events, deliveries, now)
         else:
-            async with UnitOfWork(self._sessions, TenantScope.all_tenants(), write=False) as claim:
+            async with self._uows(TenantScope.all_tenants(), write=False) as claim:
                 events = await self._claim_sqlite(claim.session, now)
                 if not events:
                     return 0
                 deliveries, blockers = await self._load_state(claim.session, events)
             await self._deliver(events, deliveries, blockers, now)
-            async with UnitOfWork(self._sessions, TenantScope.all_tenants()) as outcome:
+            async with self._uows(TenantScope.all_tenants()) as outcome:
                 await self._save(outcome.session, events, deliveries, now)
         self.delivered += len(events)
         return len(events)
 
     async def _is_postgres(self) -> bool:
         if self._dialect is None:
-            session = self._sessions()
-            try:
-                bind = session.bind
+            async with self._uows(TenantScope.all_tenants(), write=False) as uow:
+                bind = uow.session.bind
                 assert bind is not None
                 self._dialect = bind.dialect.name
-            finally:
-                await session.close()
         return self._dialect == "postgresql"
 
     def _due(self, now: datetime) -> Any:
@@ -569,7 +566,7 @@ class Relay:
     async def _apply_in_one_transaction(
         self, item: Consumer, tenant_id: Any, events: Sequence[Claimed], now: datetime
     ) -> None:
-        async with UnitOfWork(self._sessions, TenantScope.of(tenant_id), events=self._writer) as uow:
+        async with self._uows(TenantScope.of(tenant_id)) as uow:
             fresh = await _mark_processed(uow.session, item.name, [e.id for e in events], now)
             for event in events:
                 if event.id in fresh:
@@ -663,7 +660,7 @@ class Relay:
         replayed = 0
         start = first
         while True:
-            async with UnitOfWork(self._sessions, TenantScope.all_tenants(), write=False) as uow:
+            async with self._uows(TenantScope.all_tenants(), write=False) as uow:
                 statement = select(*self._COLUMNS).where(SysEvent.event_type.in_(types))
                 if start is not None:
                     statement = statement.where(SysEvent.position >= start)
@@ -685,7 +682,7 @@ class Relay:
             now = clock.now()
             for tenant, group in by_tenant.items():
                 try:
-                    async with UnitOfWork(self._sessions, TenantScope.of(tenant), events=self._writer) as uow:
+                    async with self._uows(TenantScope.of(tenant)) as uow:
                         await EventRepository(uow.session).forget(item.name, [e.id for e in group])
                         await _mark_processed(uow.session, item.name, [e.id for e in group], now)
                         for event in group:

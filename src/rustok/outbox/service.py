@@ -67,3 +67,11 @@ async def retry_failed(uow: UnitOfWork, *, limit: int = 10_000) -> int:
     events = EventRepository(uow.session)
     positions: Sequence[int] = await events.failed_positions(limit=limit)
     return await events.requeue(positions, clock.now())
+
+
+async def event_position(uow: UnitOfWork, event_id: uuid.UUID) -> int:
+    """The outbox position of an event (replay ranges are positions; operators name events by id)."""
+    event = await EventRepository(uow.session).get(event_id)
+    if event is None:
+        raise NotFound(f"No event with id {event_id}.")
+    return event.position

@@ -1,24 +1,19 @@
-"""Building and running the relay from settings: inside ``rustok serve`` on the embedded default, or as
-``rustok worker`` (the production shape, several of them against PostgreSQL)."""
+"""Building the relay from settings, for the composition root (`rustok.bootstrap.Runtime.relay`): it runs
+inside ``rustok serve`` on the embedded default, or as ``rustok worker`` (the production shape, several of
+them against PostgreSQL)."""
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rustok.core.db import create_engine, create_sessionmaker
-from rustok.core.logging import get_logger
 from rustok.core.settings import Settings
-from rustok.core.uow import SessionFactory
+from rustok.core.uow import UnitOfWorkFactory
 from rustok.outbox.registry import ConsumerRegistry
 from rustok.outbox.relay import Relay, RelayConfig
 from rustok.outbox.writer import OutboxWriter
-
-log = get_logger("rustok.worker")
 
 
 def relay_config(settings: Settings) -> RelayConfig:
@@ -46,12 +41,12 @@ def build_relay(
     registry: ConsumerRegistry,
     *,
     engine: AsyncEngine,
-    session_factory: SessionFactory,
+    uows: UnitOfWorkFactory,
     writer: OutboxWriter,
     name: str = "relay",
 ) -> Relay:
     return Relay(
-        session_factory,
+        uows,
         registry,
         writer=writer,
         config=relay_config(settings),
@@ -59,28 +54,3 @@ def build_relay(
         lock_path=relay_lock_path(settings),
         name=name,
     )
-
-
-async def run_worker(
-    settings: Settings, registry: ConsumerRegistry, stop: asyncio.Event | None = None
-) -> None:
-    """Run the relay until SIGTERM or SIGINT (or ``stop``), then finish the round in progress and exit."""
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    engine = create_engine(settings)
-    try:
-        relay = build_relay(
-            settings,
-            registry,
-            engine=engine,
-            session_factory=create_sessionmaker(engine),
-            writer=OutboxWriter(),
-            name="worker",
-        )
-        await relay.run(stop)
-    finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
-        await engine.dispose()

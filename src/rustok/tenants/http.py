@@ -42,7 +42,7 @@ class CurrentTenant(BaseModel):
 def _forget_after_commit(request: Request, uow: UnitOfWork, tenant_id: uuid.UUID) -> None:
     """Drop the tenant from this process's cache (and Redis) as soon as the change is committed; the
     ``tenant.*`` event does the same for every other process when the relay delivers it."""
-    cache: TenantCache = request.app.state.tenant_cache
+    cache: TenantCache = request.app.state.runtime.tenant_cache
 
     async def forget(_: UnitOfWork) -> None:
         await cache.invalidate(tenant_id)

@@ -30,6 +30,9 @@ class TenantRepository:
             criterion = Tenant.domain == value
         return (await self.session.scalars(select(Tenant).where(criterion))).one_or_none()
 
+    async def ids(self) -> list[uuid.UUID]:
+        return list((await self.session.scalars(select(Tenant.id).order_by(Tenant.id))).all())
+
     async def resolved(self, key: TenantKey) -> ResolvedTenant | None:
         """The tenant behind ``key`` with its enabled locales (the default first), as the cache holds it."""
         tenant = await self.find(key)

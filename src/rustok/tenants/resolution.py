@@ -46,7 +46,7 @@ class TenantResolutionMiddleware:
             return
         state = scope["app"].state
         settings: Settings = state.settings
-        cache: TenantCache = state.tenant_cache
+        cache: TenantCache = state.runtime.tenant_cache
         headers = dict(scope.get("headers", ()))
         tenant = await resolve(cache, settings, headers)
         if tenant is None:

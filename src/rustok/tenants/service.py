@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import select
 
 from rustok.core.errors import Conflict, NotFound, Unprocessable
+from rustok.core.ids import parse_id
 from rustok.core.pagination import PageParams, Slice, paginate
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope, TenantScopeError
-from rustok.core.uow import SessionFactory, UnitOfWork
+from rustok.core.uow import UnitOfWork, UnitOfWorkFactory
 from rustok.tenants.cache import ResolvedTenant, TenantCache, TenantKey
 from rustok.tenants.events import LocaleDisabled, LocaleEnabled, TenantCreated, TenantUpdated
 from rustok.tenants.models import Tenant, TenantLocale
@@ -66,11 +67,11 @@ async def create_tenant(uow: UnitOfWork, data: TenantCreate) -> Tenant:
     return tenant
 
 
-def build_tenant_cache(settings: Settings, session_factory: SessionFactory, redis: Any = None) -> TenantCache:
+def build_tenant_cache(settings: Settings, uows: UnitOfWorkFactory, redis: Any = None) -> TenantCache:
     """The process's tenant cache, loading from the database in the platform scope."""
 
     async def load(key: TenantKey) -> ResolvedTenant | None:
-        async with UnitOfWork(session_factory, TenantScope.all_tenants(), write=False) as uow:
+        async with uows(TenantScope.all_tenants(), write=False) as uow:
             return await TenantRepository(uow.session).resolved(key)
 
     cache = TenantCache(
@@ -89,6 +90,24 @@ async def get_tenant(uow: UnitOfWork, tenant_id: uuid.UUID) -> Tenant:
     if tenant is None:
         raise NotFound(f"No tenant with id {tenant_id}.")
     return tenant
+
+
+async def find_tenant(uow: UnitOfWork, ref: str) -> Tenant:
+    """Platform work: the tenant ``ref`` names, by its id or its slug (operators' commands take either)."""
+    _platform(uow)
+    ref = ref.strip()
+    tenant_id = parse_id(ref)
+    key: TenantKey = ("id", str(tenant_id)) if tenant_id is not None else ("slug", ref.lower())
+    tenant = await TenantRepository(uow.session).find(key)
+    if tenant is None:
+        raise NotFound(f"no tenant {ref!r}")
+    return tenant
+
+
+async def tenant_ids(uow: UnitOfWork) -> list[uuid.UUID]:
+    """Platform work: every tenant's id, in id order."""
+    _platform(uow)
+    return await TenantRepository(uow.session).ids()
 
 
 async def list_tenants(uow: UnitOfWork, params: PageParams) -> Slice[Tenant]:

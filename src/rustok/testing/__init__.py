@@ -12,6 +12,7 @@ from rustok.testing.http import app_client, http_client
 from rustok.testing.ids import id_at
 from rustok.testing.media import PNG_BYTES, image_bytes, post_media, upload_media
 from rustok.testing.services import require_service, services_required
+from rustok.testing.uows import uows_on
 
 __all__ = [
     "PNG_BYTES",
@@ -39,5 +40,6 @@ __all__ = [
     "services_required",
     "settle",
     "sign_in_as",
+    "uows_on",
     "upload_media",
 ]

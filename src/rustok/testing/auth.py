@@ -60,7 +60,7 @@ async def sign_in_as(
     """Create a user of ``role`` in the tenant (with the app's settings and outbox) and log it in."""
     role = Role(role)
     email = email or f"{role.value}-{new_id().hex[-12:]}@example.test"
-    uow = UnitOfWork(app.state.session_factory, TenantScope.of(tenant_id), events=app.state.outbox)
+    uow = app.state.runtime.uow(TenantScope.of(tenant_id))
     async with uow:
         data = UserCreate(email=email, password=password, name=name, role=role)
         user = await create_user(uow, tenant_id, data, settings=app.state.settings)

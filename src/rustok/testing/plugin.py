@@ -24,7 +24,7 @@ from rustok.core.db import create_engine
 from rustok.core.events import CATALOG, Catalog
 from rustok.core.settings import Environment, Settings
 from rustok.core.tenancy import TenantScope
-from rustok.core.uow import SessionFactory, UnitOfWork
+from rustok.core.uow import SessionFactory, UnitOfWork, UnitOfWorkFactory
 from rustok.migrations import upgrade_async
 from rustok.outbox.registry import ConsumerRegistry
 from rustok.outbox.relay import Relay, RelayConfig
@@ -169,7 +169,7 @@ def outbox_writer() -> OutboxWriter:
 
 
 @pytest.fixture
-def make_uow(session_factory: SessionFactory, outbox_writer: OutboxWriter) -> Callable[..., UnitOfWork]:
+def make_uow(session_factory: SessionFactory, outbox_writer: OutboxWriter) -> UnitOfWorkFactory:
     """``make_uow(scope=None, write=True)``: a unit of work inside the test's transaction, writing its
     events to the outbox."""
 
@@ -186,14 +186,14 @@ def event_recorder(session_factory: SessionFactory) -> EventRecorder:
 
 
 @pytest.fixture
-def make_relay(session_factory: SessionFactory, outbox_writer: OutboxWriter) -> Callable[..., Relay]:
+def make_relay(make_uow: UnitOfWorkFactory, outbox_writer: OutboxWriter) -> Callable[..., Relay]:
     """``make_relay(registry, catalog=CATALOG, config=RelayConfig())``: a relay inside the test's
     transaction. Drive it with ``await relay.run_until_idle()`` (or `rustok.testing.events.settle`)."""
 
     def make(
         registry: ConsumerRegistry, *, catalog: Catalog = CATALOG, config: RelayConfig | None = None
     ) -> Relay:
-        return Relay(session_factory, registry, writer=outbox_writer, catalog=catalog, config=config)
+        return Relay(make_uow, registry, writer=outbox_writer, catalog=catalog, config=config)
 
     return make
 

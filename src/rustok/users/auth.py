@@ -22,7 +22,6 @@ from rustok.core.permissions import Role
 from rustok.core.security import ANONYMOUS, Principal, public
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
-from rustok.core.uow import UnitOfWork
 from rustok.users.models import UserStatus
 from rustok.users.repository import SessionRepository
 from rustok.users.tokens import InvalidToken, decode_access_token
@@ -63,7 +62,7 @@ async def authenticate(request: Request) -> Principal:
         raise _invalid_token() from None
     if claims.tenant_id != tenant.id:
         raise _invalid_token()
-    async with UnitOfWork(request.app.state.session_factory, TenantScope.of(tenant.id), write=False) as uow:
+    async with request.app.state.runtime.uow(TenantScope.of(tenant.id), write=False) as uow:
         state = await SessionRepository(uow.session).state(claims.session_id, claims.user_id)
     if (
         state is None

@@ -71,9 +71,9 @@ def _unit_of_work(request: Request) -> Callable[[], UnitOfWork]:
     outbox. The upload opens it only once the file is stored."""
 
     def open_uow() -> UnitOfWork:
-        return UnitOfWork(
-            request.app.state.session_factory, request.state.tenant_scope, events=request.app.state.outbox
-        )
+        uow = request.app.state.runtime.uow(request.state.tenant_scope)
+        assert isinstance(uow, UnitOfWork)
+        return uow
 
     return open_uow
 

@@ -6,16 +6,15 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import jwt
 import pytest
 from argon2 import PasswordHasher
-from starlette.requests import Request
 
 from rustok.core.errors import Unauthorized
 from rustok.core.settings import Settings
+from rustok.core.uow import UnitOfWork
 from rustok.testing import FrozenClock
 from rustok.users.auth import authenticate
 from rustok.users.passwords import Passwords, passwords_for
@@ -199,14 +198,12 @@ def test_refresh_tokens_are_random_and_stored_as_sha256() -> None:
 # ------------------------------------------------------------------------------------------- authenticator
 
 
-def _request(settings: Settings, authorization: str | None) -> Request:
-    headers = [] if authorization is None else [(b"authorization", authorization.encode())]
-    app = SimpleNamespace(state=SimpleNamespace(settings=settings))
-    return Request({"type": "http", "method": "GET", "path": "/elsewhere", "headers": headers, "app": app})
+# Both cases below are decided before the database is read, so no unit of work is needed.
+_UNREAD = cast(UnitOfWork, object())
 
 
 async def test_without_credentials_the_caller_is_anonymous(settings: Settings) -> None:
-    principal = await authenticate(_request(settings, None))
+    principal = await authenticate(None, None, _UNREAD, settings)
     assert not principal.authenticated
 
 
@@ -215,5 +212,5 @@ async def test_a_valid_token_is_refused_outside_the_api(settings: Settings) -> N
     with FrozenClock():
         token, _ = issue(settings)
         with pytest.raises(Unauthorized) as raised:
-            await authenticate(_request(settings, f"Bearer {token}"))
+            await authenticate(f"Bearer {token}", None, _UNREAD, settings)
     assert raised.value.problem_code == "invalid_token"

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.responses import Response
 
+from rustok.api.deps import RuntimeDep
 from rustok.core.errors import problem_response, problem_responses
 from rustok.core.logging import get_logger
 from rustok.core.routing import make_router
@@ -40,17 +41,14 @@ async def live() -> Live:
     summary="The database (and Redis and the broker, when configured) answer",
     responses=problem_responses(503),
 )
-async def ready(request: Request) -> Ready | Response:
-    state = request.app.state
-    checks: dict[str, Callable[[], Awaitable[Any]]] = {
-        "database": lambda: _ping_database(state.runtime.engine)
-    }
-    if state.runtime.redis is not None:
-        checks["redis"] = state.runtime.redis.ping
-    nats_url = state.settings.nats_url
+async def ready(request: Request, runtime: RuntimeDep) -> Ready | Response:
+    checks: dict[str, Callable[[], Awaitable[Any]]] = {"database": lambda: _ping_database(runtime.engine)}
+    if runtime.redis is not None:
+        checks["redis"] = runtime.redis.ping
+    nats_url = runtime.settings.nats_url
     if nats_url is not None:
         checks["broker"] = lambda: _ping_nats(nats_url)
-    timeout = state.settings.health_timeout_seconds
+    timeout = runtime.settings.health_timeout_seconds
     results = await asyncio.gather(*(_run(name, check, timeout) for name, check in checks.items()))
     outcome = dict(results)
     failed = sorted(name for name, result in outcome.items() if result != "ok")

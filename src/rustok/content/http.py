@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Query, Request, Response
+from fastapi import Path, Query, Response
 
 from rustok.content import service
 from rustok.content.media.http import router as media_router
@@ -28,7 +28,7 @@ from rustok.content.schemas import (
     TermRef,
     TranslationOut,
 )
-from rustok.core.deps import PageDep, UoWDep
+from rustok.core.deps import ContextDep, PageDep, RequestContext, UoWDep
 from rustok.core.errors import problem_responses
 from rustok.core.event_fields import Kind, Locale
 from rustok.core.pagination import Page
@@ -43,12 +43,8 @@ content = make_router(prefix="/api/content", tags=["content"])
 LocaleQuery = Annotated[Locale | None, Query(description="Serve this locale (else the tenant's default).")]
 
 
-def _default_locale(request: Request) -> str:
-    return str(request.state.tenant.default_locale)
-
-
-def _reader(request: Request, principal: Principal, locale: str | None) -> service.Reader:
-    return service.reader_for(principal, locale, _default_locale(request))
+def _reader(ctx: RequestContext, principal: Principal, locale: str | None) -> service.Reader:
+    return service.reader_for(principal, locale, ctx.default_locale)
 
 
 def _term(term: Any) -> TermRef:
@@ -113,11 +109,11 @@ def _tag_out(view: service.TagView) -> TagOut:
 )
 async def create_node(
     body: NodeCreate,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("nodes:create", "comments:create")],
     uow: UoWDep,
 ) -> NodeOut:
-    moderate = request.state.tenant.settings.get("comments_moderation") is True
+    moderate = ctx.tenant_settings.get("comments_moderation") is True
     view = await service.create_node(
         uow, principal, body, locales=await tenant_locales(uow), moderate_comments=moderate
     )
@@ -131,7 +127,7 @@ async def create_node(
     responses=problem_responses(400, 422),
 )
 async def list_nodes(
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("nodes:list", "comments:list")],
     uow: UoWDep,
     page: PageDep,
@@ -156,7 +152,7 @@ async def list_nodes(
         parent_id=parent_id,
         sort=sort,
     )
-    found = await service.list_nodes(uow, filters, page, _reader(request, principal, locale))
+    found = await service.list_nodes(uow, filters, page, _reader(ctx, principal, locale))
     return Page(items=[_node_out(v) for v in found.items], next_cursor=found.next_cursor)
 
 
@@ -168,13 +164,13 @@ async def list_nodes(
 )
 async def get_node_by_slug(
     slug: Annotated[str, Path(min_length=1, max_length=SLUG_MAX_LENGTH)],
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("nodes:read", "comments:read")],
     uow: UoWDep,
     kind: Annotated[Kind | None, Query()] = None,
     locale: LocaleQuery = None,
 ) -> NodeOut:
-    reader = _reader(request, principal, locale)
+    reader = _reader(ctx, principal, locale)
     return _node_out(await service.get_node_by_slug(uow, slug, kind, reader))
 
 
@@ -186,12 +182,12 @@ async def get_node_by_slug(
 )
 async def get_node(
     node_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("nodes:read", "comments:read")],
     uow: UoWDep,
     locale: LocaleQuery = None,
 ) -> NodeOut:
-    reader = _reader(request, principal, locale)
+    reader = _reader(ctx, principal, locale)
     return _node_out(await service.get_node(uow, node_id, reader))
 
 
@@ -234,11 +230,11 @@ async def delete_node(
 )
 async def publish_node(
     node_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("nodes:publish", "comments:update")],
     uow: UoWDep,
 ) -> NodeOut:
-    reader = _reader(request, principal, None)
+    reader = _reader(ctx, principal, None)
     return _node_out(await service.publish_node(uow, principal, node_id, reader))
 
 
@@ -250,11 +246,11 @@ async def publish_node(
 )
 async def unpublish_node(
     node_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("nodes:publish", "comments:update")],
     uow: UoWDep,
 ) -> NodeOut:
-    reader = _reader(request, principal, None)
+    reader = _reader(ctx, principal, None)
     return _node_out(await service.unpublish_node(uow, principal, node_id, reader))
 
 
@@ -314,7 +310,7 @@ async def create_category(
     responses=problem_responses(400, 422),
 )
 async def list_categories(
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("categories:list")],
     uow: UoWDep,
     page: PageDep,
@@ -322,7 +318,7 @@ async def list_categories(
     roots: Annotated[bool, Query()] = False,
     locale: LocaleQuery = None,
 ) -> Page[CategoryOut]:
-    reader = _reader(request, principal, locale)
+    reader = _reader(ctx, principal, locale)
     found = await service.list_categories(uow, page, reader, parent_id=parent_id, roots=roots)
     return Page(items=[_category_out(v) for v in found.items], next_cursor=found.next_cursor)
 
@@ -335,12 +331,12 @@ async def list_categories(
 )
 async def get_category(
     category_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("categories:read")],
     uow: UoWDep,
     locale: LocaleQuery = None,
 ) -> CategoryOut:
-    reader = _reader(request, principal, locale)
+    reader = _reader(ctx, principal, locale)
     return _category_out(await service.get_category(uow, category_id, reader))
 
 
@@ -391,25 +387,25 @@ async def create_tag(
 
 @content.get("/tags", response_model=Page[TagOut], summary="Tags", responses=problem_responses(400, 422))
 async def list_tags(
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("tags:list")],
     uow: UoWDep,
     page: PageDep,
     locale: LocaleQuery = None,
 ) -> Page[TagOut]:
-    found = await service.list_tags(uow, page, _reader(request, principal, locale))
+    found = await service.list_tags(uow, page, _reader(ctx, principal, locale))
     return Page(items=[_tag_out(v) for v in found.items], next_cursor=found.next_cursor)
 
 
 @content.get("/tags/{tag_id}", response_model=TagOut, summary="A tag", responses=problem_responses(404, 422))
 async def get_tag(
     tag_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("tags:read")],
     uow: UoWDep,
     locale: LocaleQuery = None,
 ) -> TagOut:
-    return _tag_out(await service.get_tag(uow, tag_id, _reader(request, principal, locale)))
+    return _tag_out(await service.get_tag(uow, tag_id, _reader(ctx, principal, locale)))
 
 
 @content.patch(

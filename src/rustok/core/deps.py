@@ -1,21 +1,93 @@
-"""Dependencies every endpoint shares, as ``Annotated`` aliases: ``SettingsDep``, ``UoWDep``,
-``SessionDep``, ``PageDep``, ``PlatformUoWDep``. They live in the kernel so that every module's router can
-use them (modules may not import `rustok.api`)."""
+"""Dependencies every endpoint shares, as ``Annotated`` aliases: ``ContextDep`` (the typed request context),
+``UoWDep``, ``PlatformUoWDep``, ``SettingsDep``, ``PageDep``. They live in the kernel so that every module's
+router can use them (modules may not import `rustok.api`).
+
+An endpoint is parse → one service call → shape::
+
+    @content.get("/nodes/{node_id}")
+    async def get_node(node_id: uuid.UUID, ctx: ContextDep, _: Annotated[Principal, requires(...)]):
+        return _node_out(await service.get_node(ctx, node_id))
+
+The context is built once per request, from the request's one unit of work (in which the caller was
+authenticated too), and is what services take; GraphQL resolvers and the admin build the same object.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rustok.core.errors import Forbidden
 from rustok.core.pagination import PageParams
+from rustok.core.permissions import Permission, Scope
+from rustok.core.request import RequestTenant, RequestUoW, request_tenant, unit_of_work_factory
+from rustok.core.security import CurrentPrincipal, Principal, ensure, grant_of
 from rustok.core.settings import Settings
-from rustok.core.tenancy import TenantScope
-from rustok.core.uow import UnitOfWork
+from rustok.core.tenancy import TenantScope, TenantScopeError
+from rustok.core.uow import UnitOfWork, UnitOfWorkFactory
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Who asks, for which tenant, in which transaction: what a service needs of the request.
+
+    ``principal`` is the caller (anonymous, or a user of ``tenant`` with a role); ``uow`` the request's
+    unit of work, in the tenant's scope. ``grant``/``authorize`` answer for the caller's role (a rule that
+    depends on the row is checked by the service after the fetch, with ``authorize``)."""
+
+    tenant: RequestTenant
+    principal: Principal
+    uow: UnitOfWork
+    settings: Settings
+    uows: UnitOfWorkFactory
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.tenant.id
+
+    @property
+    def default_locale(self) -> str:
+        return self.tenant.default_locale
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        """The tenant's enabled locales, the default first."""
+        return self.tenant.locales
+
+    @property
+    def tenant_settings(self) -> Mapping[str, Any]:
+        return self.tenant.settings
+
+    def locale(self, requested: str | None) -> str:
+        """The locale to serve: the one asked for, else the tenant's default."""
+        return requested or self.tenant.default_locale
+
+    def grant(self, permission: Permission | str) -> Scope | None:
+        """The scope in which the caller holds ``permission`` (None: not at all)."""
+        return grant_of(self.principal, permission)
+
+    def authorize(self, permission: Permission | str, *, owner_id: uuid.UUID | None = None) -> Scope:
+        """Check ``permission`` for the caller (401 anonymous, 403 otherwise). With ``owner_id`` (the row's
+        owner) an ``own`` grant lets the caller in only on their own rows."""
+        scope = ensure(self.principal, permission)
+        if scope is Scope.OWN and owner_id is not None and owner_id != self.principal.user_id:
+            raise Forbidden(f"You may only {permission_text(permission)} your own.")
+        return scope
+
+    def separate_uow(self) -> UnitOfWork:
+        """A writing unit of work of its own in the tenant's scope, for a route that streams its body
+        before it writes (`rustok.core.request.streams_body`); nothing else uses one."""
+        return self.uows(TenantScope.of(self.tenant.id))
+
+
+def permission_text(permission: Permission | str) -> str:
+    parsed = Permission.parse(permission) if isinstance(permission, str) else permission
+    return f"{parsed.action} {parsed.resource}"
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -24,32 +96,33 @@ def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    """The request's unit of work. It commits when the endpoint returns and before the response is sent
-    (``scope="function"``), so a client never sees success for a change that failed to commit."""
-    scope = getattr(request.state, "tenant_scope", None)
-    assert scope is None or isinstance(scope, TenantScope)
-    uow = request.app.state.runtime.uow(scope, write=request.method not in SAFE_METHODS)
-    assert isinstance(uow, UnitOfWork)
-    async with uow:
-        yield uow
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_session(uow: Annotated[UnitOfWork, Depends(get_uow, scope="function")]) -> AsyncSession:
+def get_context(
+    request: Request, uow: RequestUoW, principal: CurrentPrincipal, settings: SettingsDep
+) -> RequestContext:
+    tenant = request_tenant(request)
+    if tenant is None:  # only /api/* routes are resolved, and only they take a context
+        raise TenantScopeError("a request context outside /api/*: no tenant was resolved")
+    return RequestContext(tenant, principal, uow, settings, unit_of_work_factory(request))
+
+
+def get_session(uow: RequestUoW) -> AsyncSession:
     return uow.session
 
 
-async def get_platform_uow(request: Request) -> AsyncIterator[UnitOfWork]:
-    """A unit of work in the platform scope (every tenant), for platform endpoints. Only routes that require
-    a platform permission (``tenants:*``) may use it: the scope reads across tenants."""
-    uow = request.app.state.runtime.uow(TenantScope.all_tenants(), write=request.method not in SAFE_METHODS)
-    assert isinstance(uow, UnitOfWork)
-    async with uow:
-        yield uow
+def get_platform_uow(uow: RequestUoW, principal: CurrentPrincipal) -> UnitOfWork:
+    """The request's unit of work, widened to every tenant, for platform endpoints: only a caller who holds
+    a platform permission (``tenants:*``) gets it, after the route's own check."""
+    if grant_of(principal, "tenants:read") is None:
+        raise Forbidden("Only platform operators manage tenants.")
+    uow.widen_to_platform()
+    return uow
 
 
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-PlatformUoWDep = Annotated[UnitOfWork, Depends(get_platform_uow, scope="function")]
-UoWDep = Annotated[UnitOfWork, Depends(get_uow, scope="function")]
+ContextDep = Annotated[RequestContext, Depends(get_context)]
+UoWDep = RequestUoW
+PlatformUoWDep = Annotated[UnitOfWork, Depends(get_platform_uow)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 PageDep = Annotated[PageParams, Query()]

@@ -126,6 +126,15 @@ class UnitOfWork:
         self._events.append(envelope)
         return envelope
 
+    def widen_to_platform(self) -> None:
+        """Read and write across tenants from now on: for a request of a platform operator, once their
+        permission is checked. Refused after an event was recorded (it belongs to the scope it was
+        recorded in)."""
+        if self._events:
+            raise TenantScopeError("a unit of work cannot change its scope after recording events")
+        self.scope = TenantScope.all_tenants()
+        bind_scope(self.session, self.scope)
+
     def before_commit(self, hook: Hook) -> None:
         self._before_commit.append(hook)
 

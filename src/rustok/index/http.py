@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Query
 
-from rustok.core.deps import UoWDep
+from rustok.core.deps import ContextDep
 from rustok.core.errors import problem_responses
 from rustok.core.permissions import Scope
 from rustok.core.routing import make_router
@@ -26,9 +26,8 @@ router = make_router(prefix="/api", tags=["search"])
     responses=problem_responses(400, 422),
 )
 async def search(
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("search:read")],
-    uow: UoWDep,
     params: Annotated[SearchParams, Query()],
 ) -> SearchPageOut:
     types: tuple[engine.DocumentType, ...] = engine.TYPES if params.type is None else (params.type.value,)
@@ -41,9 +40,9 @@ async def search(
         published_products_only=grant_of(principal, "products:update") is not Scope.ALL,
         limit=params.limit,
         cursor=params.cursor,
-        window=request.app.state.settings.search_rank_window,
+        window=ctx.settings.search_rank_window,
     )
-    page = await engine.search(uow.session, request.state.tenant.id, query)
+    page = await engine.search(ctx.uow.session, ctx.tenant_id, query)
     return SearchPageOut(
         items=[
             SearchHitOut(

@@ -4,46 +4,43 @@ of its own tenant; a super_admin sees every tenant's (the platform scope)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
-from rustok.core.deps import PageDep
+from rustok.core.deps import PageDep, UoWDep
 from rustok.core.errors import problem_responses
 from rustok.core.pagination import Page
 from rustok.core.permissions import Role
 from rustok.core.routing import make_router
 from rustok.core.security import Principal, requires
-from rustok.core.tenancy import TenantScope
 from rustok.core.uow import UnitOfWork
 from rustok.outbox import service
 from rustok.outbox.models import EventStatus
+from rustok.outbox.registry import ConsumerRegistry
 from rustok.outbox.schemas import EventOut, EventStats
 
 router = make_router(prefix="/api/admin/events", tags=["events"])
 
 
-def _scope(request: Request, principal: Principal) -> TenantScope:
-    if principal.role is Role.SUPER_ADMIN:
-        return TenantScope.all_tenants()
-    scope = request.state.tenant_scope
-    assert isinstance(scope, TenantScope)
-    return scope
-
-
-def _unit_of_work(permission: str, *, write: bool = False) -> Any:
-    """A dependency checking ``permission`` and giving a unit of work in the caller's scope: the platform
-    for a super_admin, the request's tenant otherwise."""
+def _unit_of_work(permission: str) -> Any:
+    """A dependency checking ``permission`` and giving the request's unit of work in the caller's scope:
+    widened to the platform for a super_admin, the request's tenant otherwise."""
 
     check = requires(permission)  # a default, not an annotation: annotations here are strings
 
-    async def open_uow(request: Request, principal: Principal = check) -> AsyncIterator[UnitOfWork]:
-        uow = request.app.state.runtime.uow(_scope(request, principal), write=write)
-        async with uow:
-            yield uow
+    def scoped(uow: UoWDep, principal: Principal = check) -> UnitOfWork:
+        if principal.role is Role.SUPER_ADMIN:
+            uow.widen_to_platform()
+        return uow
 
-    return Depends(open_uow, scope="function")
+    return Depends(scoped)
+
+
+def _consumers(request: Request) -> ConsumerRegistry:
+    """The consumers the app's relay delivers to (of the composition root's runtime)."""
+    registry: ConsumerRegistry = request.app.state.runtime.consumers
+    return registry
 
 
 @router.get(
@@ -68,9 +65,10 @@ async def list_events(
     responses=problem_responses(401, 403),
 )
 async def event_stats(
-    request: Request, uow: Annotated[UnitOfWork, _unit_of_work("events:read")]
+    uow: Annotated[UnitOfWork, _unit_of_work("events:read")],
+    consumers: Annotated[ConsumerRegistry, Depends(_consumers)],
 ) -> EventStats:
-    return await service.event_stats(uow, request.app.state.runtime.consumers)
+    return await service.event_stats(uow, consumers)
 
 
 @router.post(
@@ -80,6 +78,6 @@ async def event_stats(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def retry_event(
-    event_id: uuid.UUID, uow: Annotated[UnitOfWork, _unit_of_work("events:update", write=True)]
+    event_id: uuid.UUID, uow: Annotated[UnitOfWork, _unit_of_work("events:update")]
 ) -> EventOut:
     return await service.retry_event(uow, event_id)

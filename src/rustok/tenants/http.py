@@ -5,17 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Path, Request, Response, status
+from fastapi import Path, Response, status
 from pydantic import BaseModel
 
-from rustok.core.deps import PageDep, PlatformUoWDep, UoWDep
+from rustok.core.deps import ContextDep, PageDep, PlatformUoWDep, UoWDep
 from rustok.core.errors import problem_responses
 from rustok.core.pagination import Page
 from rustok.core.routing import make_router
 from rustok.core.security import public, requires
-from rustok.core.uow import UnitOfWork
 from rustok.tenants import service
-from rustok.tenants.cache import ResolvedTenant, TenantCache
 from rustok.tenants.schemas import (
     CurrentTenantUpdate,
     LocaleIn,
@@ -39,30 +37,14 @@ class CurrentTenant(BaseModel):
     locales: list[str]
 
 
-def _forget_after_commit(request: Request, uow: UnitOfWork, tenant_id: uuid.UUID) -> None:
-    """Drop the tenant from this process's cache (and Redis) as soon as the change is committed; the
-    ``tenant.*`` event does the same for every other process when the relay delivers it."""
-    cache: TenantCache = request.app.state.runtime.tenant_cache
-
-    async def forget(_: UnitOfWork) -> None:
-        await cache.invalidate(tenant_id)
-
-    uow.after_commit(forget)
-
-
-def _current(request: Request) -> ResolvedTenant:
-    tenant: ResolvedTenant = request.state.tenant
-    return tenant
-
-
 @router.get(
     "/tenant",
     response_model=CurrentTenant,
     summary="The tenant this request resolved to",
     dependencies=[public()],
 )
-async def current_tenant(request: Request) -> CurrentTenant:
-    tenant = _current(request)
+async def current_tenant(ctx: ContextDep) -> CurrentTenant:
+    tenant = ctx.tenant
     return CurrentTenant(
         id=str(tenant.id),
         name=tenant.name,
@@ -79,10 +61,10 @@ async def current_tenant(request: Request) -> CurrentTenant:
     responses=problem_responses(401, 403, 409, 422),
     dependencies=[requires("settings:update")],
 )
-async def update_current_tenant(request: Request, body: CurrentTenantUpdate, uow: UoWDep) -> TenantOut:
-    tenant_id = _current(request).id
+async def update_current_tenant(ctx: ContextDep, body: CurrentTenantUpdate) -> TenantOut:
+    uow, tenant_id = ctx.uow, ctx.tenant_id
     tenant = await service.update_current_tenant(uow, tenant_id, body)
-    _forget_after_commit(request, uow, tenant_id)
+    service.forget_after_commit(uow, tenant_id)
     return TenantOut.model_validate(tenant)
 
 
@@ -104,10 +86,10 @@ async def list_locales(uow: UoWDep) -> list[LocaleOut]:
     responses=problem_responses(401, 403, 422),
     dependencies=[requires("settings:update")],
 )
-async def enable_locale(request: Request, body: LocaleIn, uow: UoWDep) -> LocaleOut:
-    tenant_id = _current(request).id
+async def enable_locale(ctx: ContextDep, body: LocaleIn) -> LocaleOut:
+    uow, tenant_id = ctx.uow, ctx.tenant_id
     row = await service.enable_locale(uow, tenant_id, body)
-    _forget_after_commit(request, uow, tenant_id)
+    service.forget_after_commit(uow, tenant_id)
     return LocaleOut.model_validate(row)
 
 
@@ -119,10 +101,10 @@ async def enable_locale(request: Request, body: LocaleIn, uow: UoWDep) -> Locale
     responses=problem_responses(401, 403, 404, 409),
     dependencies=[requires("settings:update")],
 )
-async def disable_locale(request: Request, locale: LocaleParam, uow: UoWDep) -> Response:
-    tenant_id = _current(request).id
+async def disable_locale(ctx: ContextDep, locale: LocaleParam) -> Response:
+    uow, tenant_id = ctx.uow, ctx.tenant_id
     await service.disable_locale(uow, tenant_id, locale)
-    _forget_after_commit(request, uow, tenant_id)
+    service.forget_after_commit(uow, tenant_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -137,9 +119,9 @@ async def disable_locale(request: Request, locale: LocaleParam, uow: UoWDep) -> 
     responses=problem_responses(401, 403, 409, 422),
     dependencies=[requires("tenants:create")],
 )
-async def create_tenant(request: Request, body: TenantCreate, uow: PlatformUoWDep) -> TenantOut:
+async def create_tenant(body: TenantCreate, uow: PlatformUoWDep) -> TenantOut:
     tenant = await service.create_tenant(uow, body)
-    _forget_after_commit(request, uow, tenant.id)  # it may be cached as unknown under its slug or domain
+    service.forget_after_commit(uow, tenant.id)  # it may be cached as unknown under its slug or domain
     return TenantOut.model_validate(tenant)
 
 
@@ -173,11 +155,9 @@ async def get_tenant(tenant_id: uuid.UUID, uow: PlatformUoWDep) -> TenantOut:
     responses=problem_responses(401, 403, 404, 409, 422),
     dependencies=[requires("tenants:update")],
 )
-async def update_tenant(
-    request: Request, tenant_id: uuid.UUID, body: TenantUpdate, uow: PlatformUoWDep
-) -> TenantOut:
+async def update_tenant(tenant_id: uuid.UUID, body: TenantUpdate, uow: PlatformUoWDep) -> TenantOut:
     tenant = await service.update_tenant(uow, tenant_id, body)
-    _forget_after_commit(request, uow, tenant_id)
+    service.forget_after_commit(uow, tenant_id)
     return TenantOut.model_validate(tenant)
 
 
@@ -189,7 +169,7 @@ async def update_tenant(
     responses=problem_responses(401, 403, 404),
     dependencies=[requires("tenants:delete")],
 )
-async def delete_tenant(request: Request, tenant_id: uuid.UUID, uow: PlatformUoWDep) -> Response:
+async def delete_tenant(tenant_id: uuid.UUID, uow: PlatformUoWDep) -> Response:
     await service.delete_tenant(uow, tenant_id)
-    _forget_after_commit(request, uow, tenant_id)
+    service.forget_after_commit(uow, tenant_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

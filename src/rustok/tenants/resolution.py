@@ -9,8 +9,8 @@ For every ``/api/*`` request, in this order (``shared/spec/api.md``):
 3. otherwise the default tenant (``RUSTOK_DEFAULT_TENANT``, a slug).
 
 No match: 404 ``tenant_not_found``. A disabled tenant: 403 ``tenant_disabled``. The resolved tenant goes into
-``request.state.tenant`` and its scope into ``request.state.tenant_scope`` (which the request's unit of work
-binds), and its id into the log context. ``/health/*``, ``/metrics`` and the docs are not resolved.
+``request.state.tenant`` (which `rustok.core.request` reads: the request's unit of work is in its scope), and
+its id into the log context. ``/health/*``, ``/metrics`` and the docs are not resolved.
 Lookups go through the `TenantCache`.
 """
 
@@ -24,7 +24,6 @@ from rustok.core.context import tenant_id_var
 from rustok.core.errors import problem_response
 from rustok.core.ids import parse_id
 from rustok.core.settings import Settings
-from rustok.core.tenancy import TenantScope
 from rustok.tenants.cache import ResolvedTenant, TenantCache, TenantKey
 
 TENANT_HEADER = b"x-tenant-id"
@@ -64,7 +63,7 @@ class TenantResolutionMiddleware:
             )
             await response(scope, receive, send)
             return
-        scope.setdefault("state", {}).update(tenant=tenant, tenant_scope=TenantScope.of(tenant.id))
+        scope.setdefault("state", {})["tenant"] = tenant
         token = tenant_id_var.set(tenant.id)
         try:
             await self.app(scope, receive, send)

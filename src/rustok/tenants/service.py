@@ -67,6 +67,17 @@ async def create_tenant(uow: UnitOfWork, data: TenantCreate) -> Tenant:
     return tenant
 
 
+def forget_after_commit(uow: UnitOfWork, tenant_id: uuid.UUID) -> None:
+    """Drop the tenant from this process's caches (and Redis) as soon as the change is committed; the
+    ``tenant.*`` event does the same for every other process when the relay delivers it."""
+
+    async def forget(_: UnitOfWork) -> None:
+        for cache in list(LIVE_CACHES):
+            await cache.invalidate(tenant_id)
+
+    uow.after_commit(forget)
+
+
 def build_tenant_cache(settings: Settings, uows: UnitOfWorkFactory, redis: Any = None) -> TenantCache:
     """The process's tenant cache, loading from the database in the platform scope."""
 

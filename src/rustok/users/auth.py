@@ -2,39 +2,28 @@
 
 A request without ``Authorization`` is anonymous. Anything else must be a valid access token of the request's
 resolved tenant (a token of another tenant, or any token outside ``/api/*``, is refused), and its session and
-user are read from the database on every request, so that a revoked session, a disabled user or a changed
-role takes effect at once: the role comes from the user's row, not from the token. Every failure is the same
-401 ``invalid_token``.
+user are read from the database on every request, in the request's own unit of work (one transaction), so
+that a revoked session, a disabled user or a changed role takes effect at once: the role comes from the
+user's row, not from the token. Every failure is the same 401 ``invalid_token``.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from typing import Annotated, Any, Protocol
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from rustok.core import clock
 from rustok.core.errors import Unauthorized
 from rustok.core.events import set_actor
 from rustok.core.permissions import Role
+from rustok.core.request import RequestTenant
 from rustok.core.security import ANONYMOUS, Principal, public
 from rustok.core.settings import Settings
-from rustok.core.tenancy import TenantScope
+from rustok.core.uow import UnitOfWork
 from rustok.users.models import UserStatus
 from rustok.users.repository import SessionRepository
 from rustok.users.tokens import InvalidToken, decode_access_token
-
-
-class RequestTenant(Protocol):
-    """What this module reads of ``request.state.tenant`` (set by the tenants module's resolution)."""
-
-    @property
-    def id(self) -> uuid.UUID: ...
-
-    @property
-    def settings(self) -> Mapping[str, Any]: ...
 
 
 def _invalid_token(detail: str = "The access token is not valid.") -> Unauthorized:
@@ -43,8 +32,10 @@ def _invalid_token(detail: str = "The access token is not valid.") -> Unauthoriz
     )
 
 
-async def authenticate(request: Request) -> Principal:
-    header = request.headers.get("authorization")
+async def authenticate(
+    header: str | None, tenant: RequestTenant | None, uow: UnitOfWork, settings: Settings
+) -> Principal:
+    """The caller behind the ``Authorization`` header, checked in the request's unit of work ``uow``."""
     if not header:
         set_actor(None)  # nothing of an earlier request served in this context carries over
         return ANONYMOUS
@@ -52,18 +43,15 @@ async def authenticate(request: Request) -> Principal:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _invalid_token("Send the access token as `Authorization: Bearer <token>`.")
-    tenant: RequestTenant | None = getattr(request.state, "tenant", None)
     if tenant is None:
         raise _invalid_token("Access tokens are accepted on /api/* only.")
-    settings: Settings = request.app.state.settings
     try:
         claims = decode_access_token(settings, token)
     except InvalidToken:
         raise _invalid_token() from None
     if claims.tenant_id != tenant.id:
         raise _invalid_token()
-    async with request.app.state.runtime.uow(TenantScope.of(tenant.id), write=False) as uow:
-        state = await SessionRepository(uow.session).state(claims.session_id, claims.user_id)
+    state = await SessionRepository(uow.session).state(claims.session_id, claims.user_id)
     if (
         state is None
         or state.status != UserStatus.ACTIVE

@@ -8,14 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from rustok.core.deps import PageDep, SettingsDep, UoWDep
+from rustok.core.deps import ContextDep, PageDep, SettingsDep, UoWDep
 from rustok.core.errors import problem_response, problem_responses
 from rustok.core.pagination import Page
 from rustok.core.permissions import Role
+from rustok.core.request import RequestTenant
 from rustok.core.routing import make_router
 from rustok.core.security import Principal, public, requires
 from rustok.users import service
-from rustok.users.auth import Authenticated, RequestTenant
+from rustok.users.auth import Authenticated
 from rustok.users.models import UserStatus
 from rustok.users.schemas import (
     AuthOut,
@@ -64,10 +65,9 @@ def _registration_open(tenant: RequestTenant) -> bool:
     dependencies=[public()],
     responses=problem_responses(403, 409, 422),
 )
-async def register(body: RegisterIn, request: Request, uow: UoWDep, settings: SettingsDep) -> AuthOut:
-    tenant: RequestTenant = request.state.tenant
+async def register(body: RegisterIn, request: Request, ctx: ContextDep) -> AuthOut:
     signed_in = await service.register(
-        uow, settings, body, open_=_registration_open(tenant), client=_client(request)
+        ctx.uow, ctx.settings, body, open_=_registration_open(ctx.tenant), client=_client(request)
     )
     return _auth_out(signed_in)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Request, Response
+from fastapi import Query, Response
 
 from rustok.commerce.catalog import service
 from rustok.commerce.catalog.schemas import (
@@ -26,7 +26,7 @@ from rustok.commerce.catalog.schemas import (
 )
 from rustok.commerce.inventory import Stock
 from rustok.commerce.models import ProductStatus
-from rustok.core.deps import PageDep, UoWDep
+from rustok.core.deps import ContextDep, PageDep, RequestContext, UoWDep
 from rustok.core.errors import problem_responses
 from rustok.core.event_fields import Locale
 from rustok.core.pagination import Page
@@ -39,8 +39,8 @@ router = make_router(prefix="/api/commerce", tags=["commerce"])
 LocaleQuery = Annotated[Locale | None, Query(description="Serve this locale (else the tenant's default).")]
 
 
-def _reader(request: Request, principal: Principal, locale: str | None) -> service.Reader:
-    return service.reader_for(principal, locale, str(request.state.tenant.default_locale))
+def _reader(ctx: RequestContext, principal: Principal, locale: str | None) -> service.Reader:
+    return service.reader_for(principal, locale, ctx.default_locale)
 
 
 def _product_out(view: service.ProductView) -> ProductOut:
@@ -111,7 +111,7 @@ async def create_product(
     responses=problem_responses(400, 422),
 )
 async def list_products(
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("products:list")],
     uow: UoWDep,
     page: PageDep,
@@ -120,7 +120,7 @@ async def list_products(
         Locale | None, Query(description="Only products translated into this locale, served in it.")
     ] = None,
 ) -> Page[ProductOut]:
-    found = await service.list_products(uow, page, _reader(request, principal, locale), status=status)
+    found = await service.list_products(uow, page, _reader(ctx, principal, locale), status=status)
     return Page(items=[_product_out(v) for v in found.items], next_cursor=found.next_cursor)
 
 
@@ -132,12 +132,12 @@ async def list_products(
 )
 async def get_product(
     product_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("products:read")],
     uow: UoWDep,
     locale: LocaleQuery = None,
 ) -> ProductOut:
-    return _product_out(await service.get_product(uow, product_id, _reader(request, principal, locale)))
+    return _product_out(await service.get_product(uow, product_id, _reader(ctx, principal, locale)))
 
 
 @router.patch(
@@ -177,11 +177,11 @@ async def delete_product(
 )
 async def publish_product(
     product_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("products:publish")],
     uow: UoWDep,
 ) -> ProductOut:
-    reader = _reader(request, principal, None)
+    reader = _reader(ctx, principal, None)
     return _product_out(await service.publish_product(uow, principal, product_id, reader))
 
 
@@ -193,11 +193,11 @@ async def publish_product(
 )
 async def unpublish_product(
     product_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("products:publish")],
     uow: UoWDep,
 ) -> ProductOut:
-    reader = _reader(request, principal, None)
+    reader = _reader(ctx, principal, None)
     return _product_out(await service.unpublish_product(uow, principal, product_id, reader))
 
 
@@ -212,12 +212,12 @@ async def unpublish_product(
 )
 async def list_variants(
     product_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("products:list")],
     uow: UoWDep,
     page: PageDep,
 ) -> Page[VariantOut]:
-    found = await service.list_variants(uow, product_id, page, _reader(request, principal, None))
+    found = await service.list_variants(uow, product_id, page, _reader(ctx, principal, None))
     return Page(items=[_variant_out(v) for v in found.items], next_cursor=found.next_cursor)
 
 
@@ -245,11 +245,11 @@ async def create_variant(
 )
 async def get_variant(
     variant_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("products:read")],
     uow: UoWDep,
 ) -> VariantOut:
-    return _variant_out(await service.get_variant(uow, variant_id, _reader(request, principal, None)))
+    return _variant_out(await service.get_variant(uow, variant_id, _reader(ctx, principal, None)))
 
 
 @router.patch(
@@ -306,11 +306,11 @@ async def replace_prices(
 )
 async def get_inventory(
     variant_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("inventory:read")],
     uow: UoWDep,
 ) -> InventoryOut:
-    return _inventory_out(await service.stock(uow, variant_id, _reader(request, principal, None)))
+    return _inventory_out(await service.stock(uow, variant_id, _reader(ctx, principal, None)))
 
 
 @router.post(

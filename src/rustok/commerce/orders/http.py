@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Query
 
 from rustok.commerce.models import OrderStatus
 from rustok.commerce.orders import service
 from rustok.commerce.orders.schemas import CancelIn, OrderCreate, OrderLineOut, OrderOut, TransitionIn
-from rustok.core.deps import PageDep, UoWDep
+from rustok.core.deps import ContextDep, PageDep, UoWDep
 from rustok.core.errors import problem_responses
 from rustok.core.pagination import Page
 from rustok.core.routing import make_router
@@ -51,12 +51,10 @@ def _out(view: service.OrderView) -> OrderOut:
 )
 async def place_order(
     body: OrderCreate,
-    request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("orders:create")],
-    uow: UoWDep,
 ) -> OrderOut:
-    default_locale = str(request.state.tenant.default_locale)
-    return _out(await service.place_order(uow, principal, body, default_locale=default_locale))
+    return _out(await service.place_order(ctx.uow, principal, body, default_locale=ctx.default_locale))
 
 
 @router.get(

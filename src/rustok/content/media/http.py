@@ -10,7 +10,6 @@ holds no transaction (on SQLite: no write lock) while the client sends it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
@@ -22,7 +21,7 @@ from rustok.content.media.multipart import FILE_FIELD, MultipartUpload, malforme
 from rustok.content.media.schemas import MediaDetailOut, MediaOut, MediaTranslationOut
 from rustok.content.media.sniff import content_disposition, etag_matches, inline_allowed, served_content_type
 from rustok.content.media.storage import LocalMediaStorage, MediaStorage, StoredFileMissing
-from rustok.core.deps import PageDep, SettingsDep, UoWDep
+from rustok.core.deps import ContextDep, PageDep, SettingsDep, UoWDep
 from rustok.core.errors import (
     NotFound,
     ProblemError,
@@ -31,9 +30,9 @@ from rustok.core.errors import (
 from rustok.core.event_fields import Locale
 from rustok.core.logging import get_logger
 from rustok.core.pagination import Page
+from rustok.core.request import streams_body
 from rustok.core.routing import make_router
 from rustok.core.security import Principal, requires
-from rustok.core.uow import UnitOfWork
 
 router = make_router(prefix="/api/media", tags=["media"])
 log = get_logger("rustok.media")
@@ -56,30 +55,12 @@ class UnsupportedMediaType(ProblemError):
     status = 415
 
 
-def get_storage(request: Request, settings: SettingsDep) -> MediaStorage:
-    """The app's media storage: ``app.state.media_storage`` when the app was given one (an S3 backend, say),
-    otherwise the local directory of the settings."""
-    storage: MediaStorage | None = getattr(request.app.state, "media_storage", None)
-    return storage if storage is not None else LocalMediaStorage(settings.effective_media_dir)
+def get_storage(settings: SettingsDep) -> MediaStorage:
+    """The media storage: the local directory of the settings."""
+    return LocalMediaStorage(settings.effective_media_dir)
 
 
 StorageDep = Annotated[MediaStorage, Depends(get_storage)]
-
-
-def _unit_of_work(request: Request) -> Callable[[], UnitOfWork]:
-    """Opens a writing unit of work like the request's own (``UoWDep``): the tenant's scope, the app's
-    outbox. The upload opens it only once the file is stored."""
-
-    def open_uow() -> UnitOfWork:
-        uow = request.app.state.runtime.uow(request.state.tenant_scope)
-        assert isinstance(uow, UnitOfWork)
-        return uow
-
-    return open_uow
-
-
-def _default_locale(request: Request) -> str:
-    return str(request.state.tenant.default_locale)
 
 
 def _fields_of(view: service.MediaView) -> dict[str, Any]:
@@ -138,12 +119,16 @@ _UPLOAD_BODY = {
     responses=problem_responses(400, 401, 403, 413, 415, 422),
     openapi_extra={"requestBody": _UPLOAD_BODY},
 )
+@streams_body
 async def upload_media(
     request: Request,
+    ctx: ContextDep,
     principal: Annotated[Principal, requires("media:create")],
-    settings: SettingsDep,
     storage: StorageDep,
 ) -> MediaDetailOut:
+    """The file streams to storage first; its record is written afterwards in a transaction of its own
+    (``separate_uow``), so that a slow upload holds no write lock."""
+    settings = ctx.settings
     content_type, options = parse_options_header(request.headers.get("content-type"))
     if content_type != b"multipart/form-data":
         raise UnsupportedMediaType(
@@ -155,10 +140,10 @@ async def upload_media(
     upload = MultipartUpload(request.stream(), boundary, max_body=settings.media_max_bytes + ENVELOPE_BYTES)
     await upload.start()
     view = await service.upload_media(
-        _unit_of_work(request),
+        ctx.separate_uow,
         storage,
         upload,
-        tenant_id=request.state.tenant.id,
+        tenant_id=ctx.tenant_id,
         uploaded_by=principal.user_id,
         max_bytes=settings.media_max_bytes,
     )
@@ -172,13 +157,13 @@ async def upload_media(
     responses=problem_responses(400, 401, 403, 422),
 )
 async def list_media(
-    request: Request,
+    ctx: ContextDep,
     _: Annotated[Principal, requires("media:list")],
     uow: UoWDep,
     page: PageDep,
     locale: LocaleQuery = None,
 ) -> Page[MediaOut]:
-    found = await service.list_media(uow, page, locale=locale, default_locale=_default_locale(request))
+    found = await service.list_media(uow, page, locale=locale, default_locale=ctx.default_locale)
     return Page(items=[_out(view) for view in found.items], next_cursor=found.next_cursor)
 
 
@@ -190,12 +175,12 @@ async def list_media(
 )
 async def get_media(
     media_id: uuid.UUID,
-    request: Request,
+    ctx: ContextDep,
     _: Annotated[Principal, requires("media:read")],
     uow: UoWDep,
     locale: LocaleQuery = None,
 ) -> MediaDetailOut:
-    view = await service.get_media(uow, media_id, locale=locale, default_locale=_default_locale(request))
+    view = await service.get_media(uow, media_id, locale=locale, default_locale=ctx.default_locale)
     return _detail_out(view)
 
 

@@ -1,0 +1,120 @@
+"""The composition rules of docs/architecture.md, read from the source with `ast`:
+
+- units of work, engines and session factories are made by the composition root (`rustok.bootstrap`), the
+  kernel that defines them and the test kit, nowhere else;
+- the request's state is read by the kernel's request dependencies alone: endpoints get the tenant, the
+  caller and the unit of work from `rustok.core.deps.ContextDep`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "src" / "rustok"
+
+
+CONSTRUCTORS = frozenset(
+    {"UnitOfWork", "create_engine", "create_async_engine", "async_sessionmaker", "create_sessionmaker"}
+)
+# Where those may be called, and why.
+MAY_CONSTRUCT = {
+    "src/rustok/bootstrap.py": "the composition root",
+    "src/rustok/core/uow.py": "UnitOfWork.sibling: a unit of work like this one, for after-commit work",
+    "src/rustok/core/db.py": "defines create_engine and create_sessionmaker",
+    "src/rustok/migrations/__init__.py": "migrations run before (and without) a runtime",
+    "src/rustok/migrations/env.py": "Alembic's own entry point",
+}
+MAY_CONSTRUCT_UNDER = ("src/rustok/testing/",)
+
+# Who may touch ``request.state`` / ``app.state``, and why.
+MAY_READ_STATE = {
+    "src/rustok/core/request.py": "the request's tenant and unit of work: the one reader of request.state",
+    "src/rustok/core/security.py": "the authenticator the app installs",
+    "src/rustok/core/deps.py": "the app's settings",
+    "src/rustok/tenants/resolution.py": "the middleware that resolves the tenant writes it",
+    "src/rustok/api/app.py": "the app factory keeps the runtime",
+    "src/rustok/api/deps.py": "the runtime, for the app's own routes (health)",
+    "src/rustok/outbox/http.py": "the relay's consumer registry: a part of the runtime the kernel lacks",
+}
+MAY_READ_STATE_UNDER = ("src/rustok/testing/",)
+
+
+def python_files(*roots: Path) -> Iterator[tuple[str, ast.Module]]:
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            yield path.relative_to(ROOT).as_posix(), ast.parse(path.read_text(), filename=str(path))
+
+
+def called_name(node: ast.Call) -> str | None:
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    if isinstance(node.func, ast.Attribute):
+        return node.func.attr
+    return None
+
+
+def constructions(tree: ast.Module) -> list[tuple[int, str]]:
+    return [
+        (node.lineno, name)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and (name := called_name(node)) in CONSTRUCTORS
+    ]
+
+
+def state_reads(tree: ast.Module) -> list[int]:
+    """Lines reading ``<something>.state`` (``request.state``, ``request.app.state``, ``app.state``); a
+    method of that name (``repository.state(...)``) is something else."""
+    methods = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "state" and id(node) not in methods
+    ]
+
+
+def test_only_the_composition_root_and_the_test_kit_build_units_of_work_and_engines() -> None:
+    found = [
+        f"{path}:{line}: {name}(...)"
+        for path, tree in python_files(SOURCE)
+        if path not in MAY_CONSTRUCT and not path.startswith(MAY_CONSTRUCT_UNDER)
+        for line, name in constructions(tree)
+    ]
+    assert found == [], "build these through rustok.bootstrap (Runtime.uow, open_runtime)"
+
+
+def test_no_endpoint_or_service_reads_the_request_state() -> None:
+    found = [
+        f"{path}:{line}"
+        for path, tree in python_files(SOURCE)
+        if path not in MAY_READ_STATE and not path.startswith(MAY_READ_STATE_UNDER)
+        for line in state_reads(tree)
+    ]
+    assert found == [], "take the request context (rustok.core.deps.ContextDep) instead"
+
+
+@pytest.mark.parametrize("path", sorted(MAY_CONSTRUCT) + sorted(MAY_READ_STATE))
+def test_every_allowance_is_still_needed(path: str) -> None:
+    """An allowance outlives its reason only by mistake: each allowed file still does what it is allowed."""
+    tree = ast.parse((ROOT / path).read_text())
+    uses = (constructions(tree) if path in MAY_CONSTRUCT else []) + [
+        (line, "state") for line in (state_reads(tree) if path in MAY_READ_STATE else [])
+    ]
+    assert uses, f"{path} no longer needs its allowance"
+
+
+def test_the_rules_see_what_they_forbid() -> None:
+    """The readers find the shapes they look for (so an empty finding means something)."""
+    tree = ast.parse(
+        "uow = UnitOfWork(sessions, scope)\n"
+        "engine = db.create_engine(settings)\n"
+        "tenant = request.state.tenant\n"
+        "cache = request.app.state.tenant_cache\n"
+        "found = repository.state(session_id)\n"
+    )
+    assert constructions(tree) == [(1, "UnitOfWork"), (2, "create_engine")]
+    assert sorted(state_reads(tree)) == [3, 4]

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rustok.core.errors import Forbidden
+from rustok.core.errors import Forbidden, NotFound, ProblemError
 from rustok.core.pagination import PageParams
 from rustok.core.permissions import Permission, Scope
 from rustok.core.request import RequestTenant, RequestUoW, request_tenant, unit_of_work_factory
@@ -71,23 +71,25 @@ class RequestContext:
         """The scope in which the caller holds ``permission`` (None: not at all)."""
         return grant_of(self.principal, permission)
 
-    def authorize(self, permission: Permission | str, *, owner_id: uuid.UUID | None = None) -> Scope:
-        """Check ``permission`` for the caller (401 anonymous, 403 otherwise). With ``owner_id`` (the row's
-        owner) an ``own`` grant lets the caller in only on their own rows."""
+    def authorize(
+        self,
+        permission: Permission | str,
+        *,
+        owner_id: uuid.UUID | None = None,
+        hidden: ProblemError | None = None,
+    ) -> Scope:
+        """Check ``permission`` for the caller (401 anonymous, 403 otherwise) and return its scope. Given
+        the row's owner, an ``own`` grant lets the caller in on their own rows only: another's row is
+        ``hidden`` (the service's 404 for it; rbac.md: under ``own``, another's row does not exist)."""
         scope = ensure(self.principal, permission)
         if scope is Scope.OWN and owner_id is not None and owner_id != self.principal.user_id:
-            raise Forbidden(f"You may only {permission_text(permission)} your own.")
+            raise hidden if hidden is not None else NotFound("Not found.")
         return scope
 
     def separate_uow(self) -> UnitOfWork:
         """A writing unit of work of its own in the tenant's scope, for a route that streams its body
         before it writes (`rustok.core.request.streams_body`); nothing else uses one."""
         return self.uows(TenantScope.of(self.tenant.id))
-
-
-def permission_text(permission: Permission | str) -> str:
-    parsed = Permission.parse(permission) if isinstance(permission, str) else permission
-    return f"{parsed.action} {parsed.resource}"
 
 
 def get_app_settings(request: Request) -> Settings:

@@ -37,6 +37,13 @@ def load_events() -> None:
         pass
 
 
+def load_permissions() -> None:
+    """Import every module (its package imports its ``permissions.py``), so that
+    `rustok.core.permissions.MATRIX` holds every resource and grant."""
+    for package in INSTALLED_MODULES:
+        importlib.import_module(f"rustok.{package}")
+
+
 def consumers(settings: Settings | None = None) -> ConsumerRegistry:
     """A registry of every module's consumers (the ``CONSUMERS`` of its ``consumers.py``), and, when
     ``settings`` name a broker (``RUSTOK_NATS_URL``), the publisher to it."""

@@ -118,3 +118,26 @@ def test_the_rules_see_what_they_forbid() -> None:
     )
     assert constructions(tree) == [(1, "UnitOfWork"), (2, "create_engine")]
     assert sorted(state_reads(tree)) == [3, 4]
+
+
+def matrix_declarations(tree: ast.Module) -> list[int]:
+    """Lines calling ``MATRIX.resource(...)`` or ``MATRIX.grant(...)``."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"resource", "grant"}
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "MATRIX"
+    ]
+
+
+MODULES = ("outbox", "tenants", "users", "content", "commerce", "index")
+
+
+def test_permissions_are_declared_by_their_modules_not_by_the_kernel() -> None:
+    """The kernel keeps the mechanism (``MATRIX``); each module's ``permissions.py`` declares its resources
+    and grants, and nothing else does."""
+    owners = {path for path, tree in python_files(SOURCE) if matrix_declarations(tree)}
+    assert owners == {f"src/rustok/{module}/permissions.py" for module in MODULES}

@@ -59,6 +59,7 @@ from rustok.content.models import (
     Tag,
     TagTranslation,
 )
+from rustok.content.permissions import COMMENTS, NODES
 from rustok.content.render import render
 from rustok.content.repository import (
     CategoryRepository,
@@ -83,7 +84,7 @@ from rustok.content.schemas import (
 from rustok.core import clock, slugs
 from rustok.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from rustok.core.pagination import PageParams, Slice, paginate
-from rustok.core.permissions import Action, Permission, Resource, Scope
+from rustok.core.permissions import Action, Permission, Scope
 from rustok.core.repository import grouped
 from rustok.core.security import Principal, ensure, grant_of
 from rustok.core.uow import UnitOfWork
@@ -107,9 +108,9 @@ class Reader:
 def visibility_for(principal: Principal) -> Visibility:
     """Callers who may edit every node (or comment) see unpublished ones; ``own`` comment editors see
     their own unpublished comments; everyone else sees published content only."""
-    comments = grant_of(principal, Permission(Resource.COMMENTS, Action.UPDATE))
+    comments = grant_of(principal, Permission(COMMENTS, Action.UPDATE))
     return Visibility(
-        all_nodes=grant_of(principal, Permission(Resource.NODES, Action.UPDATE)) is Scope.ALL,
+        all_nodes=grant_of(principal, Permission(NODES, Action.UPDATE)) is Scope.ALL,
         all_comments=comments is Scope.ALL,
         own_comments_of=principal.user_id if comments is Scope.OWN else None,
     )
@@ -119,21 +120,21 @@ def reader_for(principal: Principal, locale: str | None, default_locale: str) ->
     return Reader(visibility_for(principal), locale, default_locale)
 
 
-def _resource(kind: str) -> Resource:
-    return Resource.COMMENTS if kind == COMMENT else Resource.NODES
+def _resource(kind: str) -> str:
+    return COMMENTS if kind == COMMENT else NODES
 
 
 def _may_moderate(principal: Principal) -> bool:
-    return grant_of(principal, Permission(Resource.COMMENTS, Action.UPDATE)) is Scope.ALL
+    return grant_of(principal, Permission(COMMENTS, Action.UPDATE)) is Scope.ALL
 
 
 def _ensure_publish(principal: Principal, kind: str) -> None:
     """Publishing a comment is moderation (``comments:update`` on all comments); any other node needs
     ``nodes:publish``."""
     if kind != COMMENT:
-        ensure(principal, Permission(Resource.NODES, Action.PUBLISH))
+        ensure(principal, Permission(NODES, Action.PUBLISH))
     elif not _may_moderate(principal):
-        ensure(principal, Permission(Resource.COMMENTS, Action.UPDATE))
+        ensure(principal, Permission(COMMENTS, Action.UPDATE))
         raise Forbidden("Only moderators publish or unpublish comments.")
 
 

@@ -27,10 +27,11 @@ from rustok.commerce.events import OrderCancelled, OrderCompleted, OrderPlaced, 
 from rustok.commerce.models import Order, OrderLine, OrderStatus, ProductStatus
 from rustok.commerce.orders.repository import OrderCatalogRepository, OrderRepository
 from rustok.commerce.orders.schemas import CancelIn, OrderCreate, TransitionIn
+from rustok.commerce.permissions import ORDERS
 from rustok.core import clock
 from rustok.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from rustok.core.pagination import PageParams, Slice
-from rustok.core.permissions import Action, Permission, Resource, Scope
+from rustok.core.permissions import Action, Permission, Scope
 from rustok.core.security import Principal, grant_of
 from rustok.core.tenancy import TenantScopeError
 from rustok.core.uow import UnitOfWork
@@ -68,7 +69,7 @@ def _invalid_item(index: int, detail: str, code: str) -> Unprocessable:
 
 
 def _is_staff(principal: Principal) -> bool:
-    return grant_of(principal, Permission(Resource.ORDERS, Action.UPDATE)) is Scope.ALL
+    return grant_of(principal, Permission(ORDERS, Action.UPDATE)) is Scope.ALL
 
 
 async def _views(uow: UnitOfWork, orders: Sequence[Order]) -> list[OrderView]:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok.core.tenancy import TenantScope, bind_scope
-from rustok.core.uow import CommitOutsideUnitOfWork, UnitOfWork
+from rustok.core.uow import CommitOutsideUnitOfWork, TransactionWork, UnitOfWork
 from tests.integration.scratch import Widget
 
 pytestmark = pytest.mark.usefixtures("scratch_tables")
@@ -89,3 +89,31 @@ async def test_after_commit_hooks_do_not_run_on_rollback(make_uow: Callable[...,
             raise RuntimeError("boom")
 
     assert seen == []
+
+
+class Collected(TransactionWork):
+    """Names collected over a unit of work, written down once just before it commits."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow)
+        self.names: list[str] = []
+        self.flushed: list[list[str]] = []
+        uow.before_commit(self.flush)
+
+    async def flush(self, _: UnitOfWork) -> None:
+        self.flushed.append(list(self.names))
+
+
+async def test_collected_work_is_one_per_unit_of_work_and_done_once_at_its_end(
+    make_uow: Callable[..., UnitOfWork],
+) -> None:
+    async with make_uow(TenantScope.of(uuid.uuid4())) as uow:
+        uow.work(Collected).names.append("first")
+        uow.work(Collected).names.append("second")
+        work = uow.work(Collected)
+        assert work.flushed == []
+    async with make_uow(TenantScope.of(uuid.uuid4())) as other:
+        assert other.work(Collected) is not work
+
+    assert work.names == ["first", "second"]
+    assert work.flushed == [["first", "second"]]

@@ -10,7 +10,9 @@ transaction as the change: a rollback leaves neither. This is the only way an ev
 work that has recorded events but was given no sink refuses to commit rather than drop them.
 
 Hooks let other parts join the transaction without the services knowing: ``before_commit`` callbacks run
-inside it, ``after_commit`` callbacks run once it is durable.
+inside it, ``after_commit`` callbacks run once it is durable. Work collected over the transaction (the index
+rebuilds each document its events touched once, at the end) is a typed `TransactionWork` the unit of work
+keeps one of per kind (``uow.work(Kind)``), not a key in the session's ``info``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from rustok.core.tenancy import TenantScope, TenantScopeError, bind_scope
 SessionFactory = Callable[[], AsyncSession]
 Hook = Callable[["UnitOfWork"], Awaitable[None]]
 E = TypeVar("E", bound=DomainEvent)
+W = TypeVar("W", bound="TransactionWork")
 
 _OWNED = "rustok.uow_owned"
 _COMMITTING = "rustok.uow_committing"
@@ -41,6 +44,14 @@ class UnitOfWorkFactory(Protocol):
     the test kit's ``make_uow``). Nothing else constructs a `UnitOfWork`."""
 
     def __call__(self, scope: TenantScope | None, *, write: bool = True) -> UnitOfWork: ...
+
+
+class TransactionWork:
+    """Work a participant collects over one unit of work and does at its end (``UnitOfWork.work``): the
+    instance is made on first ask, with the unit of work, and registers its own hooks there."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
 
 
 class CommitOutsideUnitOfWork(RuntimeError):
@@ -71,6 +82,7 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._before_commit: list[Hook] = []
         self._after_commit: list[Hook] = []
+        self._work: dict[type[TransactionWork], TransactionWork] = {}
         self.committed = False
 
     def sibling(self, scope: TenantScope | None, *, write: bool = True) -> UnitOfWork:
@@ -134,6 +146,15 @@ class UnitOfWork:
             raise TenantScopeError("a unit of work cannot change its scope after recording events")
         self.scope = TenantScope.all_tenants()
         bind_scope(self.session, self.scope)
+
+    def work(self, kind: type[W]) -> W:
+        """This unit of work's one ``kind`` of collected work (made now, on the first ask): typed state
+        that several event handlers of one transaction add to, done once before or after the commit."""
+        found = self._work.get(kind)
+        if found is None:
+            found = self._work[kind] = kind(self)
+        assert isinstance(found, kind)
+        return found
 
     def before_commit(self, hook: Hook) -> None:
         self._before_commit.append(hook)

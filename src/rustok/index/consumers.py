@@ -3,9 +3,11 @@ current state (so redelivery, replay and reordering change nothing), and announc
 
 The relay hands a consumer a tenant's due events in one transaction. The content and product consumers
 collect the ids those events concern and rebuild each once, just before the transaction commits
-(`_reindex_at_commit`): the several events of a new node (created, translations, bodies, published) build
-its documents once, not once each. A rebuild reads the source as it is now, so building once at the end
-writes what the last of several builds would have."""
+(`PendingReindex`, collected on the unit of work): the several events of a new node (created, translations,
+bodies, published) build its documents once, not once each. A rebuild reads the source as it is now, so
+building once at the end writes what the last of several builds would have.
+
+Handlers dispatch on the payload's type (``match event.payload``), the types they subscribe to."""
 
 from __future__ import annotations
 
@@ -13,11 +15,39 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from rustok.commerce.events import (
+    InventoryUpdated,
+    PriceUpdated,
+    ProductCreated,
+    ProductDeleted,
+    ProductPublished,
+    ProductUnpublished,
+    ProductUpdated,
+    VariantCreated,
+    VariantDeleted,
+    VariantUpdated,
+)
 from rustok.content import service as content
-from rustok.core.events import Envelope, caused_by
+from rustok.content.events import (
+    BodyUpdated,
+    CategoryDeleted,
+    CategoryUpdated,
+    NodeCreated,
+    NodeDeleted,
+    NodePublished,
+    NodeTranslationUpdated,
+    NodeUnpublished,
+    NodeUpdated,
+    TagAttached,
+    TagDeleted,
+    TagDetached,
+    TagUpdated,
+)
+from rustok.core.events import DomainEvent, Envelope, caused_by
 from rustok.core.logging import get_logger
-from rustok.core.uow import UnitOfWork
+from rustok.core.uow import TransactionWork, UnitOfWork
 from rustok.index import metrics, service
+from rustok.index.events import ReindexRequested
 from rustok.index.repository import Target
 from rustok.outbox import Consumer, consumer
 
@@ -27,42 +57,99 @@ CONTENT = "index.content"
 PRODUCTS = "index.products"
 REINDEX = "index.reindex"
 REBUILD_BATCH_SIZE = service.BATCH_SIZE  # source ids per delivery of a whole-tenant request
-_PENDING = "rustok.index.pending"  # in a unit of work's session.info, per target: id -> its last event
+
+NODE_EVENTS = (
+    NodeCreated,
+    NodeUpdated,
+    NodeTranslationUpdated,
+    NodePublished,
+    NodeUnpublished,
+    NodeDeleted,
+    BodyUpdated,
+)
+TERM_EVENTS = (TagAttached, TagDetached, TagUpdated, TagDeleted, CategoryUpdated, CategoryDeleted)
+PRODUCT_EVENTS = (
+    ProductCreated,
+    ProductUpdated,
+    ProductPublished,
+    ProductUnpublished,
+    ProductDeleted,
+    VariantCreated,
+    VariantUpdated,
+    VariantDeleted,
+    PriceUpdated,
+    InventoryUpdated,
+)
 
 
-async def _affected_nodes(event: Envelope[Any], uow: UnitOfWork) -> list[uuid.UUID]:
-    payload = event.payload
-    if event.event_type in ("tag.attached", "tag.detached"):
-        return [payload.target_id] if payload.target_type == "node" else []
-    if event.event_type in ("tag.updated", "tag.deleted"):
-        return await content.node_ids_tagged(uow, payload.tag_id)
-    if event.event_type in ("category.updated", "category.deleted"):
-        # A deleted category's nodes were uncategorized, each announced as node.updated.
-        return await content.node_ids_in_category(uow, payload.category_id)
-    return [payload.node_id]
+async def _affected_nodes(payload: DomainEvent, uow: UnitOfWork) -> list[uuid.UUID]:
+    match payload:
+        case (
+            TagAttached(target_type="node", target_id=node_id)
+            | TagDetached(target_type="node", target_id=node_id)
+        ):
+            return [node_id]
+        case TagAttached() | TagDetached():
+            return []
+        case TagUpdated(tag_id=tag_id) | TagDeleted(tag_id=tag_id):
+            return await content.node_ids_tagged(uow, tag_id)
+        case CategoryUpdated(category_id=category_id) | CategoryDeleted(category_id=category_id):
+            # A deleted category's nodes were uncategorized, each announced as node.updated.
+            return await content.node_ids_in_category(uow, category_id)
+        case (
+            NodeCreated(node_id=node_id)
+            | NodeUpdated(node_id=node_id)
+            | NodeTranslationUpdated(node_id=node_id)
+            | NodePublished(node_id=node_id)
+            | NodeUnpublished(node_id=node_id)
+            | NodeDeleted(node_id=node_id)
+            | BodyUpdated(node_id=node_id)
+        ):
+            return [node_id]
+    raise TypeError(f"the content index does not handle {type(payload).__name__}")
 
 
-def _reindex_at_commit(
-    uow: UnitOfWork, target: Target, ids: Sequence[uuid.UUID], event: Envelope[Any]
-) -> None:
-    """Have the documents of ``ids`` rebuilt once, just before ``uow`` commits, however many of its events
-    concern them. Each id's ``index.updated`` is caused by the last of those events."""
-    key = (_PENDING, target)
-    pending: dict[uuid.UUID, Envelope[Any]] | None = uow.session.info.get(key)
-    if pending is None:
-        pending = uow.session.info[key] = {}
+def _product_of(payload: DomainEvent) -> uuid.UUID:
+    match payload:
+        case (
+            ProductCreated(product_id=product_id)
+            | ProductUpdated(product_id=product_id)
+            | ProductPublished(product_id=product_id)
+            | ProductUnpublished(product_id=product_id)
+            | ProductDeleted(product_id=product_id)
+            | VariantCreated(product_id=product_id)
+            | VariantUpdated(product_id=product_id)
+            | VariantDeleted(product_id=product_id)
+            | PriceUpdated(product_id=product_id)
+            | InventoryUpdated(product_id=product_id)
+        ):
+            return product_id
+    raise TypeError(f"the product index does not handle {type(payload).__name__}")
 
-        async def rebuild(done: UnitOfWork) -> None:
+
+class PendingReindex(TransactionWork):
+    """The documents a delivery's events touched, per target, rebuilt once just before the unit of work
+    commits however many of its events concern them. Each id's ``index.updated`` is caused by the last of
+    those events."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        super().__init__(uow)
+        self.pending: dict[Target, dict[uuid.UUID, Envelope[Any]]] = {}
+        uow.before_commit(self._rebuild)
+
+    def add(self, target: Target, ids: Sequence[uuid.UUID], event: Envelope[Any]) -> None:
+        pending = self.pending.setdefault(target, {})
+        for owner_id in ids:
+            pending[owner_id] = event
+
+    async def _rebuild(self, done: UnitOfWork) -> None:
+        for target, pending in self.pending.items():
             by_cause: dict[uuid.UUID, tuple[Envelope[Any], list[uuid.UUID]]] = {}
             for owner_id, cause in pending.items():
                 by_cause.setdefault(cause.id, (cause, []))[1].append(owner_id)
             for cause, owner_ids in by_cause.values():
                 with caused_by(cause):
                     await service.reindex(done, target, owner_ids)
-
-        uow.before_commit(rebuild)
-    for owner_id in ids:
-        pending[owner_id] = event
 
 
 def _observe_lag_after_commit(uow: UnitOfWork, name: str) -> None:
@@ -79,49 +166,22 @@ def _observe_lag_after_commit(uow: UnitOfWork, name: str) -> None:
     uow.after_commit(refresh)
 
 
-@consumer(
-    CONTENT,
-    "node.created",
-    "node.updated",
-    "node.translation.updated",
-    "node.published",
-    "node.unpublished",
-    "node.deleted",
-    "body.updated",
-    "tag.attached",
-    "tag.detached",
-    "tag.updated",
-    "tag.deleted",
-    "category.updated",
-    "category.deleted",
-)
+@consumer(CONTENT, *NODE_EVENTS, *TERM_EVENTS)
 async def index_content(event: Envelope[Any], uow: UnitOfWork) -> None:
     """Re-build the documents of the nodes the event concerns (at commit)."""
-    _reindex_at_commit(uow, "content", await _affected_nodes(event, uow), event)
+    uow.work(PendingReindex).add("content", await _affected_nodes(event.payload, uow), event)
     _observe_lag_after_commit(uow, CONTENT)
 
 
-@consumer(
-    PRODUCTS,
-    "product.created",
-    "product.updated",
-    "product.published",
-    "product.unpublished",
-    "product.deleted",
-    "variant.created",
-    "variant.updated",
-    "variant.deleted",
-    "price.updated",
-    "inventory.updated",
-)
+@consumer(PRODUCTS, *PRODUCT_EVENTS)
 async def index_products(event: Envelope[Any], uow: UnitOfWork) -> None:
     """Re-build the documents of the product the event concerns (at commit)."""
-    _reindex_at_commit(uow, "products", [event.payload.product_id], event)
+    uow.work(PendingReindex).add("products", [_product_of(event.payload)], event)
     _observe_lag_after_commit(uow, PRODUCTS)
 
 
-@consumer(REINDEX, "index.reindex_requested")
-async def reindex_requested(event: Envelope[Any], uow: UnitOfWork) -> None:
+@consumer(REINDEX, ReindexRequested)
+async def reindex_requested(event: Envelope[ReindexRequested], uow: UnitOfWork) -> None:
     """One document (``target_id``), or the whole tenant's read model, one checkpointed batch per delivery
     (`rustok.index.service.rebuild_requested`): a batch commits with its ``Rebuild`` checkpoint and, unless
     it was the last, a continuation request, so a crash loses nothing and the tenant's live events are

@@ -2,9 +2,10 @@
 
 A consumer is declared next to the code it serves (a module's ``consumers.py``)::
 
-    @consumer("search.index_node", "node.created", "node.updated")
+    @consumer("search.index_node", NodeCreated, NodeUpdated)  # or their names: "node.created", ...
     async def index_node(event: Envelope[Any], uow: UnitOfWork) -> None:
-        ...
+        match event.payload:
+            case NodeCreated(node_id=node_id) | NodeUpdated(node_id=node_id): ...
 
 The relay calls it inside a unit of work scoped to the event's tenant, in the same transaction as the
 record that it has applied the event; so its effect happens once however often the event is delivered,
@@ -19,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from rustok.core.events import Catalog, Envelope, EventError
+from rustok.core.events import Catalog, DomainEvent, Envelope, EventError
 from rustok.core.uow import UnitOfWork
 
 Handler = Callable[[Envelope[Any], UnitOfWork], Awaitable[None]]
@@ -43,11 +44,12 @@ class Consumer:
             raise ValueError(f"consumer {self.name} handles no event type")
 
 
-def consumer(name: str, *event_types: str) -> Callable[[Handler], Consumer]:
-    """Declare a consumer of ``event_types`` named ``name``."""
+def consumer(name: str, *event_types: str | type[DomainEvent]) -> Callable[[Handler], Consumer]:
+    """Declare a consumer of ``event_types`` (their names, or their classes) named ``name``."""
+    names = frozenset(t if isinstance(t, str) else t.event_type for t in event_types)
 
     def declare(handler: Handler) -> Consumer:
-        return Consumer(name=name, event_types=frozenset(event_types), handler=handler)
+        return Consumer(name=name, event_types=names, handler=handler)
 
     return declare
 

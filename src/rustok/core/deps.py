@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok.core.errors import Forbidden, NotFound, ProblemError
 from rustok.core.pagination import PageParams
@@ -110,10 +109,6 @@ def get_context(
     return RequestContext(tenant, principal, uow, settings, unit_of_work_factory(request))
 
 
-def get_session(uow: RequestUoW) -> AsyncSession:
-    return uow.session
-
-
 def get_platform_uow(uow: RequestUoW, principal: CurrentPrincipal) -> UnitOfWork:
     """The request's unit of work, widened to every tenant, for platform endpoints: only a caller who holds
     a platform permission (``tenants:*``) gets it, after the route's own check."""
@@ -126,5 +121,4 @@ def get_platform_uow(uow: RequestUoW, principal: CurrentPrincipal) -> UnitOfWork
 ContextDep = Annotated[RequestContext, Depends(get_context)]
 UoWDep = RequestUoW
 PlatformUoWDep = Annotated[UnitOfWork, Depends(get_platform_uow)]
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 PageDep = Annotated[PageParams, Query()]

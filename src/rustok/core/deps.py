@@ -17,7 +17,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from enum import Enum
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
 
@@ -29,6 +30,10 @@ from rustok.core.security import CurrentPrincipal, Principal, ensure, grant_of
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope, TenantScopeError
 from rustok.core.uow import UnitOfWork, UnitOfWorkFactory
+
+
+class Row(Enum):
+    ANY = "any"  # `RequestContext.authorize` without a row: no owner to compare
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +79,15 @@ class RequestContext:
         self,
         permission: Permission | str,
         *,
-        owner_id: uuid.UUID | None = None,
+        owner_id: uuid.UUID | Literal[Row.ANY] | None = Row.ANY,
         hidden: ProblemError | None = None,
     ) -> Scope:
         """Check ``permission`` for the caller (401 anonymous, 403 otherwise) and return its scope. Given
-        the row's owner, an ``own`` grant lets the caller in on their own rows only: another's row is
-        ``hidden`` (the service's 404 for it; rbac.md: under ``own``, another's row does not exist)."""
+        the owner of the row at hand (None: nobody's), an ``own`` grant lets the caller in on their own rows
+        only: another's row is ``hidden`` (the service's 404 for it; rbac.md: under ``own``, another's row
+        does not exist). Without a row (a list), the caller applies the scope."""
         scope = ensure(self.principal, permission)
-        if scope is Scope.OWN and owner_id is not None and owner_id != self.principal.user_id:
+        if scope is Scope.OWN and owner_id is not Row.ANY and owner_id != self.principal.user_id:
             raise hidden if hidden is not None else NotFound("Not found.")
         return scope
 

@@ -10,7 +10,7 @@ from fastapi import Query
 from rustok.commerce.models import OrderStatus
 from rustok.commerce.orders import service
 from rustok.commerce.orders.schemas import CancelIn, OrderCreate, OrderLineOut, OrderOut, TransitionIn
-from rustok.core.deps import ContextDep, PageDep, UoWDep
+from rustok.core.deps import ContextDep, PageDep
 from rustok.core.errors import problem_responses
 from rustok.core.pagination import Page
 from rustok.core.routing import make_router
@@ -52,9 +52,9 @@ def _out(view: service.OrderView) -> OrderOut:
 async def place_order(
     body: OrderCreate,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("orders:create")],
+    _: Annotated[Principal, requires("orders:create")],
 ) -> OrderOut:
-    return _out(await service.place_order(ctx.uow, principal, body, default_locale=ctx.default_locale))
+    return _out(await service.place_order(ctx, body))
 
 
 @router.get(
@@ -64,12 +64,12 @@ async def place_order(
     responses=problem_responses(400, 401, 403, 422),
 )
 async def list_orders(
-    principal: Annotated[Principal, requires("orders:list")],
-    uow: UoWDep,
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("orders:list")],
     page: PageDep,
     status: Annotated[OrderStatus | None, Query()] = None,
 ) -> Page[OrderOut]:
-    found = await service.list_orders(uow, principal, page, status=status)
+    found = await service.list_orders(ctx, page, status=status)
     return Page(items=[_out(v) for v in found.items], next_cursor=found.next_cursor)
 
 
@@ -80,9 +80,9 @@ async def list_orders(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def get_order(
-    order_id: uuid.UUID, principal: Annotated[Principal, requires("orders:read")], uow: UoWDep
+    order_id: uuid.UUID, ctx: ContextDep, _: Annotated[Principal, requires("orders:read")]
 ) -> OrderOut:
-    return _out(await service.get_order(uow, principal, order_id))
+    return _out(await service.get_order(ctx, order_id))
 
 
 @router.post(
@@ -94,10 +94,10 @@ async def get_order(
 async def transition(
     order_id: uuid.UUID,
     body: TransitionIn,
-    principal: Annotated[Principal, requires("orders:update")],
-    uow: UoWDep,
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("orders:update")],
 ) -> OrderOut:
-    return _out(await service.transition(uow, principal, order_id, body))
+    return _out(await service.transition(ctx, order_id, body))
 
 
 @router.post(
@@ -108,8 +108,8 @@ async def transition(
 )
 async def cancel_order(
     order_id: uuid.UUID,
-    principal: Annotated[Principal, requires("orders:update")],
-    uow: UoWDep,
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("orders:update")],
     body: CancelIn | None = None,
 ) -> OrderOut:
-    return _out(await service.cancel(uow, principal, order_id, body or CancelIn()))
+    return _out(await service.cancel(ctx, order_id, body or CancelIn()))

@@ -29,10 +29,10 @@ from rustok.commerce.orders.repository import OrderCatalogRepository, OrderRepos
 from rustok.commerce.orders.schemas import CancelIn, OrderCreate, TransitionIn
 from rustok.commerce.permissions import ORDERS
 from rustok.core import clock
+from rustok.core.deps import RequestContext
 from rustok.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from rustok.core.pagination import PageParams, Slice
 from rustok.core.permissions import Action, Permission, Scope
-from rustok.core.security import Principal, grant_of
 from rustok.core.tenancy import TenantScopeError
 from rustok.core.uow import UnitOfWork
 
@@ -68,8 +68,8 @@ def _invalid_item(index: int, detail: str, code: str) -> Unprocessable:
     )
 
 
-def _is_staff(principal: Principal) -> bool:
-    return grant_of(principal, Permission(ORDERS, Action.UPDATE)) is Scope.ALL
+def _is_staff(ctx: RequestContext) -> bool:
+    return ctx.grant(Permission(ORDERS, Action.UPDATE)) is Scope.ALL
 
 
 async def _views(uow: UnitOfWork, orders: Sequence[Order]) -> list[OrderView]:
@@ -81,9 +81,9 @@ async def _views(uow: UnitOfWork, orders: Sequence[Order]) -> list[OrderView]:
     return [OrderView(order, lines[order.id]) for order in orders]
 
 
-async def place_order(
-    uow: UnitOfWork, principal: Principal, data: OrderCreate, *, default_locale: str
-) -> OrderView:
+async def place_order(ctx: RequestContext, data: OrderCreate) -> OrderView:
+    ctx.authorize(Permission(ORDERS, Action.CREATE))
+    uow, principal, default_locale = ctx.uow, ctx.principal, ctx.default_locale
     tenant_id = _tenant_of(uow)
     catalog = OrderCatalogRepository(uow.session)
     wanted = [item.variant_id for item in data.items]
@@ -155,42 +155,43 @@ async def place_order(
     return OrderView(order, lines)
 
 
-async def _visible(uow: UnitOfWork, principal: Principal, order_id: uuid.UUID, *, lock: bool) -> Order:
-    """The order, if the caller may see it (own scope: its own only; another's is a 404)."""
-    orders = OrderRepository(uow.session)
+async def _visible(ctx: RequestContext, order_id: uuid.UUID, action: Action, *, lock: bool) -> Order:
+    """The order, if the caller may ``action`` it (own scope: its own only; another's is a 404)."""
+    orders = OrderRepository(ctx.uow.session)
     order = await orders.locked(order_id) if lock else await orders.get(order_id)
-    if order is None or (principal.scope is Scope.OWN and order.customer_id != principal.user_id):
-        raise NotFound(f"No order with id {order_id}.")
+    hidden = NotFound(f"No order with id {order_id}.")
+    if order is None:
+        raise hidden
+    ctx.authorize(Permission(ORDERS, action), owner_id=order.customer_id, hidden=hidden)
     return order
 
 
-async def get_order(uow: UnitOfWork, principal: Principal, order_id: uuid.UUID) -> OrderView:
-    return (await _views(uow, [await _visible(uow, principal, order_id, lock=False)]))[0]
+async def get_order(ctx: RequestContext, order_id: uuid.UUID) -> OrderView:
+    return (await _views(ctx.uow, [await _visible(ctx, order_id, Action.READ, lock=False)]))[0]
 
 
 async def list_orders(
-    uow: UnitOfWork, principal: Principal, params: PageParams, *, status: OrderStatus | None
+    ctx: RequestContext, params: PageParams, *, status: OrderStatus | None
 ) -> Slice[OrderView]:
     """Newest first; customers see their own orders only."""
     where = []
-    if principal.scope is Scope.OWN:
-        where.append(Order.customer_id == principal.user_id)
+    if ctx.authorize(Permission(ORDERS, Action.LIST)) is Scope.OWN:
+        where.append(Order.customer_id == ctx.principal.user_id)
     if status is not None:
         where.append(Order.status == status.value)
-    found = await OrderRepository(uow.session).page(params, *where, descending=True)
-    return Slice(await _views(uow, found.items), found.next_cursor)
+    found = await OrderRepository(ctx.uow.session).page(params, *where, descending=True)
+    return Slice(await _views(ctx.uow, found.items), found.next_cursor)
 
 
 def _invalid_transition(order: Order, to: str) -> Conflict:
     return Conflict(f"A {order.status} order cannot become {to}.", code="invalid_transition")
 
 
-async def transition(
-    uow: UnitOfWork, principal: Principal, order_id: uuid.UUID, data: TransitionIn
-) -> OrderView:
+async def transition(ctx: RequestContext, order_id: uuid.UUID, data: TransitionIn) -> OrderView:
     """Staff move an order one step along pending → paid → shipped → completed."""
-    order = await _visible(uow, principal, order_id, lock=True)
-    if not _is_staff(principal):
+    uow = ctx.uow
+    order = await _visible(ctx, order_id, Action.UPDATE, lock=True)
+    if not _is_staff(ctx):
         raise Forbidden("Only staff move orders along; a customer may cancel a pending order.")
     old, new = OrderStatus(order.status), OrderStatus(data.status)
     if _NEXT.get(old) is not new:
@@ -211,11 +212,12 @@ async def transition(
     return view
 
 
-async def cancel(uow: UnitOfWork, principal: Principal, order_id: uuid.UUID, data: CancelIn) -> OrderView:
+async def cancel(ctx: RequestContext, order_id: uuid.UUID, data: CancelIn) -> OrderView:
     """The owner cancels a pending order; staff cancel one until it is completed. Its stock is released."""
-    order = await _visible(uow, principal, order_id, lock=True)
+    uow = ctx.uow
+    order = await _visible(ctx, order_id, Action.UPDATE, lock=True)
     old = OrderStatus(order.status)
-    allowed = _CANCELLABLE_BY_STAFF if _is_staff(principal) else {OrderStatus.PENDING}
+    allowed = _CANCELLABLE_BY_STAFF if _is_staff(ctx) else {OrderStatus.PENDING}
     if old not in allowed:
         raise _invalid_transition(order, OrderStatus.CANCELLED.value)
     order.status = OrderStatus.CANCELLED.value

@@ -1,6 +1,6 @@
 """The outbox's SQL for operators: listing, counting and re-queueing events. (The relay's own claiming and
-bookkeeping SQL lives with the relay.) In a tenant-scoped session every query sees that tenant's events
-only; the platform scope sees all."""
+bookkeeping SQL is `rustok.outbox.relay.repository`.) In a tenant-scoped session every query sees that
+tenant's events only; the platform scope sees all."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok.core.pagination import PageParams, Slice, paginate
@@ -101,11 +101,3 @@ class EventRepository:
             .limit(limit)
         )
         return (await self.session.scalars(statement)).all()
-
-    async def forget(self, consumer: str, event_ids: Sequence[uuid.UUID]) -> None:
-        """Drop ``consumer``'s record of having applied these events (for a replay)."""
-        await self.session.execute(
-            delete(ProcessedEvent).where(
-                ProcessedEvent.consumer == consumer, ProcessedEvent.event_id.in_(event_ids)
-            )
-        )

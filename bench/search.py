@@ -463,7 +463,7 @@ async def run_series(
 def service_call(sessions: SessionFactory, tenant_id: uuid.UUID) -> Callable[[str], Awaitable[int]]:
     async def call(query: str) -> int:
         async with UnitOfWork(sessions, TenantScope.of(tenant_id), write=False) as uow:
-            page = await search(uow.session, tenant_id, SearchQuery(text=query, limit=20))
+            page = await search(uow.session, SearchQuery(text=query, limit=20))
         return len(page.items)
 
     return call

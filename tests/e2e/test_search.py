@@ -5,7 +5,9 @@ unit of work (the consumers that fill it from events are tested with them): this
 Covered: one-word, two-word and phrase queries; ranking (title above body); highlighted, escaped excerpts;
 diacritics (folded on SQLite, not on PostgreSQL); type, kind and locale filters; drafts hidden from
 anonymous callers and customers, served to managers; cursor pagination without overlap or loss; query
-syntax of either engine searched as words, never an error; tenant isolation; 422 for an empty query."""
+syntax of either engine searched as words, never an error; odd filter combinations never a 5xx; tenant
+isolation; 422 for an empty query. That every statement names the tenant is checked by
+tests/unit/test_search_statements.py."""
 
 from __future__ import annotations
 
@@ -510,6 +512,46 @@ async def test_operators_are_words_not_operators(
     assert await found(client, anonymous(tenant), "(swift)") == [str(swift)]
     # Nothing searchable at all: an empty page, not an error.
     assert await search(client, anonymous(tenant), '"" * -') == {"items": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # Found by fuzzing: a kind among products only left the search no type, and the statement builder
+        # made a statement with no arm (no tenant parameter to bind): a 500 on both backends.
+        "kind=i&locale=en&type=product&limit=93&q=%C2%98%F2%BF%87%B9%C3%BF%C2%BC%F0%A9%98%B5%F1%8C%BE%A9%23",
+        "kind=i&type=product&q=swift",
+        "kind=i&locale=en&type=content&limit=93&q=%C2%98%F2%BF%87%B9%C3%BF%C2%BC%F0%A9%98%B5%F1%8C%BE%A9%23",
+        "kind=i&locale=en&limit=93&q=%C2%98%F2%BF%87%B9%C3%BF%C2%BC%F0%A9%98%B5%F1%8C%BE%A9%23",
+        "locale=en&type=product&limit=93&q=%C2%98%F2%BF%87%B9%C3%BF%C2%BC%F0%A9%98%B5%F1%8C%BE%A9%23",
+    ],
+)
+async def test_odd_filter_combinations_answer_a_page_or_a_problem_never_a_5xx(
+    client: httpx.AsyncClient, make_uow: MakeUoW, tenant: uuid.UUID, query: str
+) -> None:
+    await add_node(make_uow, tenant, "Swift", "The swift dives.", kind="i")
+    await add_product(make_uow, tenant, "Swift print", "swift")
+    response = await client.get(f"{SEARCH}?{query}", headers=anonymous(tenant))
+    assert response.status_code < 500, response.text
+    if response.status_code == 200:
+        if "kind=" in query:  # a content filter: no product is served
+            assert all(item["type"] == "content" for item in response.json()["items"])
+    else:
+        assert 400 <= response.status_code < 500
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_kind_among_products_only_finds_nothing(
+    client: httpx.AsyncClient, make_uow: MakeUoW, tenant: uuid.UUID
+) -> None:
+    """A kind is a content filter: products have none."""
+    await add_node(make_uow, tenant, "Swift", "The swift dives.", kind="post")
+    await add_product(make_uow, tenant, "Swift print", "swift")
+    assert await search(client, anonymous(tenant), "swift", type="product", kind="post") == {
+        "items": [],
+        "next_cursor": None,
+    }
+    assert len(await found(client, anonymous(tenant), "swift", type="product")) == 1
 
 
 @pytest.mark.parametrize("q", ["", " ", "\t\n", None])

@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import Request
 from pydantic import BaseModel
-from sqlalchemy import text
 from starlette.responses import Response
 
 from rustok.api.deps import RuntimeDep
+from rustok.core.db import ping
 from rustok.core.errors import problem_response, problem_responses
 from rustok.core.logging import get_logger
 from rustok.core.routing import make_router
@@ -64,8 +64,7 @@ async def ready(request: Request, runtime: RuntimeDep) -> Ready | Response:
 
 
 async def _ping_database(engine: Any) -> None:
-    async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+    await ping(engine)
 
 
 async def _ping_nats(url: str) -> None:

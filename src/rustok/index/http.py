@@ -1,6 +1,7 @@
 """The index module's route: ``GET /api/search``, full-text search over the read models
-(`rustok.index.search`). Anonymous callers and customers find published content and active products;
-staff who may update nodes (or products) in the whole tenant find drafts too."""
+(`rustok.index.search`) of the request's tenant, which the search takes from the unit of work's scope.
+Anonymous callers and customers find published content and active products; staff who may update nodes
+(or products) in the whole tenant find drafts too."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ async def search(
         cursor=params.cursor,
         window=ctx.settings.search_rank_window,
     )
-    page = await engine.search(ctx.uow.session, ctx.tenant_id, query)
+    page = await engine.search(ctx.uow.session, query)  # the tenant of the request's unit of work
     return SearchPageOut(
         items=[
             SearchHitOut(

@@ -1,24 +1,43 @@
-"""The outbox's SQL for operators: listing, counting and re-queueing events. (The relay's own claiming and
-bookkeeping SQL is `rustok.outbox.relay.repository`.) In a tenant-scoped session every query sees that
-tenant's events only; the platform scope sees all."""
+"""The outbox's SQL: writing events (for `rustok.outbox.writer`), and for operators and the test kit,
+listing, counting, reading and re-queueing them. (The relay's own claiming and bookkeeping SQL is
+`rustok.outbox.relay.repository`.) In a tenant-scoped session every query sees that tenant's events only;
+the platform scope sees all."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Table, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok.core.pagination import PageParams, Slice, paginate
 from rustok.outbox.models import DeliveryStatus, EventDelivery, EventStatus, ProcessedEvent, SysEvent
 
+_EVENTS = cast(Table, SysEvent.__table__)
+
+
+async def insert_events(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``sys_events`` rows, in the given order, as one executemany of a Core INSERT (no ORM
+    objects: the writer's rows are never read back in its transaction)."""
+    await session.execute(_EVENTS.insert(), rows)
+
 
 class EventRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def last_position(self) -> int:
+        """The position of the newest event (0 when there is none)."""
+        value = (await self.session.execute(select(func.max(SysEvent.position)))).scalar_one()
+        return int(value or 0)
+
+    async def after(self, position: int) -> Sequence[SysEvent]:
+        """The events after ``position``, in position order."""
+        statement = select(SysEvent).where(SysEvent.position > position).order_by(SysEvent.position)
+        return (await self.session.scalars(statement)).all()
 
     async def page(
         self,

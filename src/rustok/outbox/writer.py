@@ -13,17 +13,16 @@ committed. Writers of different tenants do not wait for each other. The same tri
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok.core.events import CATALOG, Catalog, Envelope
 from rustok.outbox import metrics
-from rustok.outbox.models import EventStatus, SysEvent
+from rustok.outbox.models import EventStatus
+from rustok.outbox.repository import insert_events
 
 NOTIFY_CHANNEL = "rustok_events"
-_TABLE = cast(Table, SysEvent.__table__)
 
 
 def event_row(envelope: Envelope[Any]) -> dict[str, Any]:
@@ -80,7 +79,7 @@ class OutboxWriter:
         # Grouped by tenant (stable, so each tenant keeps its order): a transaction writing for several
         # tenants then takes their advisory locks in one global order, and two such cannot deadlock.
         rows = [event_row(e) for e in sorted(envelopes, key=lambda e: e.tenant_id.bytes)]
-        await session.execute(_TABLE.insert(), rows)
+        await insert_events(session, rows)
 
     def committed(self, envelopes: Sequence[Envelope[Any]]) -> None:
         for envelope in envelopes:

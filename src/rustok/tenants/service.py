@@ -8,18 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from rustok.core.errors import Conflict, NotFound, Unprocessable
 from rustok.core.ids import parse_id
-from rustok.core.pagination import PageParams, Slice, paginate
+from rustok.core.pagination import PageParams, Slice
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope, TenantScopeError
 from rustok.core.uow import UnitOfWork, UnitOfWorkFactory
 from rustok.tenants.cache import ResolvedTenant, TenantCache, TenantKey
 from rustok.tenants.events import LocaleDisabled, LocaleEnabled, TenantCreated, TenantUpdated
 from rustok.tenants.models import Tenant, TenantLocale
-from rustok.tenants.repository import TenantRepository
+from rustok.tenants.repository import TenantLocaleRepository, TenantRepository
 from rustok.tenants.schemas import CurrentTenantUpdate, LocaleIn, TenantCreate, TenantUpdate
 
 # The caches of this process, which the invalidating consumer reaches (tests may have several).
@@ -34,13 +32,13 @@ def _platform(uow: UnitOfWork) -> None:
 async def _refuse_taken(
     uow: UnitOfWork, slug: str | None, domain: str | None, but: uuid.UUID | None = None
 ) -> None:
-    session = uow.session
+    tenants = TenantRepository(uow.session)
     if slug is not None:
-        taken = await session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+        taken = await tenants.id_with_slug(slug)
         if taken is not None and taken != but:
             raise Conflict(f"A tenant with slug {slug!r} exists.", code="tenant_slug_conflict")
     if domain is not None:
-        taken = await session.scalar(select(Tenant.id).where(Tenant.domain == domain))
+        taken = await tenants.id_with_domain(domain)
         if taken is not None and taken != but:
             raise Conflict(f"A tenant with domain {domain!r} exists.", code="tenant_domain_conflict")
 
@@ -97,7 +95,7 @@ def build_tenant_cache(settings: Settings, uows: UnitOfWorkFactory, redis: Any =
 
 
 async def get_tenant(uow: UnitOfWork, tenant_id: uuid.UUID) -> Tenant:
-    tenant = await uow.session.get(Tenant, tenant_id)
+    tenant = await TenantRepository(uow.session).get(tenant_id)
     if tenant is None:
         raise NotFound(f"No tenant with id {tenant_id}.")
     return tenant
@@ -123,7 +121,7 @@ async def tenant_ids(uow: UnitOfWork) -> list[uuid.UUID]:
 
 async def list_tenants(uow: UnitOfWork, params: PageParams) -> Slice[Tenant]:
     _platform(uow)
-    return await paginate(uow.session, select(Tenant), key=(Tenant.id,), params=params)
+    return await TenantRepository(uow.session).page(params)
 
 
 async def update_tenant(uow: UnitOfWork, tenant_id: uuid.UUID, data: TenantUpdate) -> Tenant:
@@ -167,9 +165,7 @@ async def update_current_tenant(uow: UnitOfWork, tenant_id: uuid.UUID, data: Cur
 
 
 async def list_locales(uow: UnitOfWork) -> list[TenantLocale]:
-    rows = await uow.session.scalars(
-        select(TenantLocale).where(TenantLocale.is_enabled.is_(True)).order_by(TenantLocale.locale)
-    )
+    rows = await TenantLocaleRepository(uow.session).enabled()
     return sorted(rows, key=lambda row: (not row.is_default, row.locale))
 
 
@@ -182,9 +178,8 @@ async def enable_locale(uow: UnitOfWork, tenant_id: uuid.UUID, data: LocaleIn) -
 
 async def _enable(uow: UnitOfWork, tenant: Tenant, data: LocaleIn) -> TenantLocale:
     session = uow.session
-    row = await session.scalar(
-        select(TenantLocale).where(TenantLocale.tenant_id == tenant.id, TenantLocale.locale == data.locale)
-    )
+    locales = TenantLocaleRepository(session)
+    row = await locales.find(tenant.id, data.locale)
     newly = row is None or not row.is_enabled
     if row is None:
         row = TenantLocale(tenant_id=tenant.id, locale=data.locale)
@@ -193,10 +188,7 @@ async def _enable(uow: UnitOfWork, tenant: Tenant, data: LocaleIn) -> TenantLoca
     if data.name is not None:
         row.name = data.name
     if data.is_default:
-        others = await session.scalars(
-            select(TenantLocale).where(TenantLocale.tenant_id == tenant.id, TenantLocale.is_default.is_(True))
-        )
-        for other in others:
+        for other in await locales.defaults(tenant.id):
             if other is not row:
                 other.is_default = False
         row.is_default = True
@@ -211,13 +203,7 @@ async def _enable(uow: UnitOfWork, tenant: Tenant, data: LocaleIn) -> TenantLoca
 async def disable_locale(uow: UnitOfWork, tenant_id: uuid.UUID, locale: str) -> None:
     """The default locale cannot be disabled (409 ``default_locale``): make another one the default first."""
     tenant = await get_tenant(uow, tenant_id)
-    row = await uow.session.scalar(
-        select(TenantLocale).where(
-            TenantLocale.tenant_id == tenant.id,
-            TenantLocale.locale == locale,
-            TenantLocale.is_enabled.is_(True),
-        )
-    )
+    row = await TenantLocaleRepository(uow.session).find(tenant.id, locale, enabled=True)
     if row is None:
         raise NotFound(f"The locale {locale!r} is not enabled.", code="locale_not_enabled")
     if row.is_default or tenant.default_locale == locale:

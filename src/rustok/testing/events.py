@@ -18,13 +18,12 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import func, select
-
 from rustok.core.events import CATALOG, Catalog, Envelope
 from rustok.core.tenancy import TenantScope
 from rustok.core.uow import SessionFactory, UnitOfWork
-from rustok.outbox.models import EventStatus, SysEvent
+from rustok.outbox.models import EventStatus
 from rustok.outbox.relay import Relay
+from rustok.outbox.repository import EventRepository
 from rustok.outbox.writer import envelope_of
 from rustok.testing.clock import FrozenClock
 
@@ -68,16 +67,11 @@ class EventRecorder:
 
     async def _last_position(self) -> int:
         async with UnitOfWork(self._sessions, TenantScope.all_tenants(), write=False) as uow:
-            value = (await uow.session.execute(select(func.max(SysEvent.position)))).scalar_one()
-        return int(value or 0)
+            return await EventRepository(uow.session).last_position()
 
     async def since(self, position: int) -> list[Envelope[Any]]:
         async with UnitOfWork(self._sessions, TenantScope.all_tenants(), write=False) as uow:
-            rows = (
-                await uow.session.scalars(
-                    select(SysEvent).where(SysEvent.position > position).order_by(SysEvent.position)
-                )
-            ).all()
+            rows = await EventRepository(uow.session).after(position)
         return [envelope_of(row, self._catalog) for row in rows]
 
     @asynccontextmanager
@@ -93,8 +87,7 @@ class EventRecorder:
 
 async def pending_count(session_factory: SessionFactory) -> int:
     async with UnitOfWork(session_factory, TenantScope.all_tenants(), write=False) as uow:
-        statement = select(func.count(SysEvent.position)).where(SysEvent.status == EventStatus.PENDING)
-        return int((await uow.session.execute(statement)).scalar_one())
+        return await EventRepository(uow.session).count(EventStatus.PENDING)
 
 
 async def settle(relay: Relay, clock: FrozenClock, *, max_steps: int = 1000) -> int:

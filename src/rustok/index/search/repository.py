@@ -1,18 +1,22 @@
-"""Full-text search over the index read models (``index_content``, ``index_products``), one backend per
-database: SQLite FTS5 and PostgreSQL text search. The backend is chosen by the session's dialect.
+"""The search's SQL: one repository per database, SQLite FTS5 (`SQLiteSearchRepository`) and PostgreSQL
+text search (`PostgreSQLSearchRepository`), chosen by the session's dialect (`search_repository`).
 
-**Tenant isolation.** Every statement here is raw SQL (``sqlalchemy.text``): FTS5's ``MATCH``, ``bm25`` and
-``snippet`` and PostgreSQL's ``@@``, ``ts_rank_cd`` and ``ts_headline`` have no ORM form worth having. Raw
-SQL bypasses the ORM's tenant scoping (`rustok.core.tenancy`) entirely, so **every statement in this module
-names the tenant itself** (``tenant_id = :tenant_id``, bound from the caller's resolved tenant). A new
-statement added here without that condition would read every tenant's documents: keep it in each one.
+**The tenant comes from the session.** A repository searches the tenant its session is scoped to
+(`rustok.core.tenancy.scope_of`), never one handed in by its caller; a session with no tenant scope, or the
+platform scope, raises `TenantScopeError` before any statement runs. Every statement here is raw SQL
+(``sqlalchemy.text``): FTS5's ``MATCH``, ``bm25`` and ``snippet`` and PostgreSQL's ``@@``, ``ts_rank_cd``
+and ``ts_headline`` have no ORM form worth having, and raw SQL bypasses the ORM's tenant scoping entirely.
+So every ``SELECT`` here that reads a tenant table names the tenant itself (``tenant_id = :tenant_id``,
+bound to the scope's tenant); ``tests/unit/test_search_statements.py`` renders every statement of both
+repositories for every combination of filters the API allows and fails on one without it.
 
-**User input never becomes query syntax.** The text is split into terms and quoted phrases
-(`parse_terms`); each is handed to the engine as a quoted string (FTS5: ``"term"``, the FTS5 string syntax;
-PostgreSQL: the same quoted form through ``websearch_to_tsquery``, which never raises on any input). So
-``OR``, ``NEAR``, ``*``, ``-``, parentheses and stray quotes are searched as the words they contain (or
-dropped when they contain none), never interpreted, and cannot make a syntax error. Terms are ANDed; a
-quoted ``"a b"`` is a phrase.
+**Builders bind, never interpolate values.** Each statement is built by a method that returns a
+``TextClause`` with all its values bound (`bound`): the text, locale, kind, ids, cursor, limit and window
+of a search, and the tenant, are bound parameters, whatever they hold. What is written into the SQL text
+is fixed by this module: the table and column names of `_TABLES`, the type names of ``TYPES`` (a closed
+set, looked up in `_TABLES`), the weights and snippet size of each repository's class constants, and
+parameter names made of those and of counters. A statement that names a parameter with no value is a bug
+of its builder and raises at once, before it is sent.
 
 **The rank window.** An engine that scores every match before taking the best 20 spends its time in
 proportion to the number of matches: a common word matches tens of thousands of documents, and scoring
@@ -20,13 +24,12 @@ them is what makes such a search slow. So each search scores at most ``SearchQue
 documents per type (`RANK_WINDOW` by default, ``RUSTOK_SEARCH_RANK_WINDOW``): the first the engine's index
 yields, which on SQLite are the most recently indexed (FTS5 walks its doclists by rowid, newest first
 here) and on PostgreSQL those whose title, tags or excerpt match first, then those matching in the body
-only, each in storage order (a GIN bitmap is walked by heap page; see `PostgreSQLSearch._window`). The
-window is ranked, and pages are served from it, best first; a query matching more documents than the
+only, each in storage order (a GIN bitmap is walked by heap page; see `PostgreSQLSearchRepository._window`).
+The window is ranked, and pages are served from it, best first; a query matching more documents than the
 window serves only those in it (as search engines cap the depth of a result list), and a narrower query
 (another word, a ``locale`` or ``kind``) reaches the rest. The window is the same for every page of one
 query while the documents do not change, so the cursor stays consistent.
 
-Ranking: score (higher first), then type, then document id; the keyset cursor carries those three values.
 Content and products, when both are searched, are merged by score (the scores of one backend are of one
 kind, so this is a rough but stable merge). Excerpts are HTML: the document text escaped, with the matched
 words wrapped in ``<mark>``…``</mark>``.
@@ -35,133 +38,83 @@ words wrapped in ``<mark>``…``</mark>``.
 from __future__ import annotations
 
 import contextlib
-import html
 import re
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar
 
 from sqlalchemy import Dialect, String, TextClause, TypeDecorator, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.sqltypes import NULLTYPE
+from sqlalchemy.types import TypeEngine
 
-from rustok.core.errors import BadRequest, Unprocessable
-from rustok.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from rustok.core.tenancy import TenantScopeError, scope_of
+from rustok.index.search.query import (
+    CLOSE,
+    OPEN,
+    PUBLISHED,
+    After,
+    DocumentType,
+    SearchHit,
+    SearchPage,
+    SearchQuery,
+    decode_after,
+    mark,
+    page_of,
+    quoted,
+    terms_of,
+    types_of,
+)
 
-DocumentType = Literal["content", "product"]
-TYPES: tuple[DocumentType, ...] = ("content", "product")  # in cursor order
-PUBLISHED = {"content": "published", "product": "active"}
-MAX_TERMS = 32  # more words than this add nothing to a search and only cost time
-# Matching documents scored per type and query (see the module's docstring; the setting
-# ``search_rank_window`` is the route's); docs/search.md has the bench's figures.
-RANK_WINDOW = 500
+Match = dict[str, Any]  # the parameters of the match, shared by a search's statements
 
-# Markers the engines put around matched words; the text between them is escaped, then they become <mark>.
-_OPEN, _CLOSE = "\x02", "\x03"
-# Quoted phrases or runs of anything else that is not white space.
-_TOKEN = re.compile(r'"([^"]*)"?|([^\s"]+)')
-_WORD = re.compile(r"\w")
-
-
-@dataclass(frozen=True, slots=True)
-class SearchQuery:
-    """What to search: the user's text, the filters, which drafts the caller may see, and the page."""
-
-    text: str
-    types: tuple[DocumentType, ...] = TYPES
-    locale: str | None = None
-    kind: str | None = None  # content only: with a kind, products are not searched
-    # Drafts (content not ``published``, products not ``active``) are served only where these are False.
-    published_content_only: bool = True
-    published_products_only: bool = True
-    limit: int = DEFAULT_LIMIT
-    cursor: str | None = None
-    window: int = RANK_WINDOW  # matching documents scored per type
+# The parameters a text() statement names (the pattern SQLAlchemy's text() itself uses; ``::`` casts are
+# not parameters).
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
 
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    type: DocumentType
-    id: uuid.UUID  # the node's or the product's id
-    document_id: int  # the read model's row
-    locale: str
-    title: str
-    excerpt: str
-    slug: str  # the node's slug, the product's handle
-    score: float
+def bound(
+    sql: str,
+    values: Mapping[str, Any],
+    *,
+    types: Mapping[str, TypeEngine[Any]] | None = None,
+    expanding: Collection[str] = (),
+) -> TextClause:
+    """``sql`` as a statement with each parameter it names bound to its value in ``values`` (values it
+    does not name are left out). Parameters are bound untyped, as the driver takes them, unless ``types``
+    names a type; ``expanding`` ones are lists (``IN :ids``). Raises `RuntimeError` for a parameter with
+    no value: the statement's builder is wrong."""
+    names = list(dict.fromkeys(_BIND.findall(sql)))
+    missing = [name for name in names if name not in values]
+    if missing:
+        raise RuntimeError(f"the statement names parameters it was given no value for: {missing}")
+    types = types or {}
+    return text(sql).bindparams(
+        *(
+            bindparam(name, values[name], type_=types.get(name, NULLTYPE), expanding=name in expanding)
+            for name in names
+        )
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class SearchPage:
-    items: list[SearchHit]
-    next_cursor: str | None = None
-
-
-class SearchBackend(Protocol):
-    async def search(self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery) -> SearchPage:
-        """One page of the tenant's documents that match ``query``, best first."""
-        ...
-
-
-# ------------------------------------------------------------------------------------------ the query text
-
-
-def parse_terms(query: str) -> list[str]:
-    """The user's text as terms and phrases: ``foo "bar baz" qux`` → ``["foo", "bar baz", "qux"]``.
-    An unclosed quote runs to the end. Pieces with no word character (``*``, ``-``, ``()``) are dropped:
-    the tokenizers would drop them anyway, and an empty FTS5 string is not a term."""
-    terms: list[str] = []
-    for match in _TOKEN.finditer(query):
-        piece = " ".join((match.group(1) if match.group(1) is not None else match.group(2)).split())
-        if piece and _WORD.search(piece):
-            terms.append(piece)
-    return terms[:MAX_TERMS]
-
-
-def quoted(terms: Sequence[str]) -> str:
-    """The terms as space-separated double-quoted strings: an FTS5 query that is an AND of phrases, and
-    a ``websearch_to_tsquery`` input meaning the same. Terms never contain a double quote (`parse_terms`
-    splits on them), so each string is closed where it should be."""
-    return " ".join(f'"{term}"' for term in terms)
-
-
-def mark(snippet: str | None) -> str:
-    """A snippet with engine markers as safe HTML: everything escaped, the markers turned into marks."""
-    if not snippet:
-        return ""
-    escaped = html.escape(snippet, quote=True)
-    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
-
-
-# -------------------------------------------------------------------------------------------------- cursor
+# ------------------------------------------------------------------------------------- the shared parts
 
 
 @dataclass(frozen=True, slots=True)
-class After:
-    """The last hit served: the next page starts strictly after it in (score desc, type, id) order."""
+class _Table:
+    """A type's read model: identifiers written into the SQL text (constants of this module only)."""
 
-    score: float
-    type: DocumentType
-    id: int
-
-
-def decode_after(cursor: str | None) -> After | None:
-    if cursor is None:
-        return None
-    score, kind, document_id = decode_cursor(cursor, 3)
-    if (
-        not isinstance(score, int | float)
-        or isinstance(score, bool)
-        or kind not in TYPES
-        or not isinstance(document_id, int)
-        or isinstance(document_id, bool)
-    ):
-        raise BadRequest("The cursor does not fit this list.", code="invalid_cursor")
-    return After(float(score), kind, document_id)
+    name: str
+    public_id: str  # the node's or product's id column
+    slug: str  # the slug column
+    pg_excerpt_text: str  # the columns the PostgreSQL excerpt is made from
 
 
-def encode_after(hit: SearchHit) -> str:
-    return encode_cursor([hit.score, hit.type, hit.document_id])
+_TABLES: dict[DocumentType, _Table] = {
+    "content": _Table("index_content", "node_id", "slug", "d.excerpt, left(d.body_text, 20000)"),
+    "product": _Table("index_products", "product_id", "handle", "d.subtitle, left(d.description, 20000)"),
+}
 
 
 def cursor_condition(kind: DocumentType, after: After | None, params: dict[str, Any]) -> str:
@@ -178,18 +131,9 @@ def cursor_condition(kind: DocumentType, after: After | None, params: dict[str, 
     return "(score < :after_score OR (score = :after_score AND id > :after_id))"
 
 
-# ------------------------------------------------------------------------------------------------ backends
-
-# Per type: (table, public id column, slug column, the text the PostgreSQL excerpt is made from).
-_TABLES: dict[DocumentType, tuple[str, str, str, str]] = {
-    "content": ("index_content", "node_id", "slug", "d.excerpt, left(d.body_text, 20000)"),
-    "product": ("index_products", "product_id", "handle", "d.subtitle, left(d.description, 20000)"),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """One statement's conditions and parameters, shared by the backends: ``where`` on the document row
+    """One type's conditions and parameters, shared by the repositories: ``where`` on the document row
     (alias ``d``), ``after`` (the cursor) on the ranked rows (columns ``score`` and ``id``)."""
 
     where: str
@@ -228,71 +172,90 @@ def _hit(row: Any) -> SearchHit:
     )
 
 
-Match = dict[str, Any]  # the parameters of the match, added to each of a search's statements
+def scoped_tenant(session: AsyncSession) -> uuid.UUID:
+    """The tenant of the session's scope; `TenantScopeError` for no scope or the platform scope (search
+    reads one tenant's documents, never all of them)."""
+    scope = scope_of(session)
+    if scope is None or scope.platform or scope.tenant_id is None:
+        raise TenantScopeError("search reads one tenant's documents: it needs a tenant-scoped session")
+    return scope.tenant_id
 
 
-class _Backend:
-    """What both backends do, in two statements: the ranked windows of every type searched, merged best
-    first into one page (each type an arm of a UNION ALL), then the excerpts of the hits served, only them
-    (an excerpt is the costliest part of a hit)."""
+class SearchRepository:
+    """What both repositories do, in two statements: the ranked windows of every type searched, merged
+    best first into one page (each type an arm of a UNION ALL), then the excerpts of the hits served, only
+    them (an excerpt is the costliest part of a hit). The statement builders (`page_statement`,
+    `excerpts_statement`, and a repository's own) do no I/O: they can be rendered without a database."""
 
-    async def search(self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery) -> SearchPage:
-        terms = _terms(query)
+    # Parameters bound with a type (the rest go to the driver as they are).
+    TYPES: ClassVar[Mapping[str, TypeEngine[Any]]] = {}
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        """The tenant of the session's scope: the only tenant this repository reads."""
+        return scoped_tenant(self.session)
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        """One page of the scope's tenant's documents that match ``query``, best first."""
+        scoped_tenant(self.session)  # a session without a tenant is refused before anything else
+        terms = terms_of(query)
         after = decode_after(query.cursor)
-        if not terms:
+        if not terms or not types_of(query):
             return SearchPage([])
-        async with self._prepared(session, tenant_id, query, terms) as match:
-            plans = {kind: _plan(kind, tenant_id, query, after) for kind in _types(query)}
-            page = await self._page(session, plans, match, query.limit)
-            excerpts = await self._excerpts_of(session, tenant_id, page.items, match)
+        async with self._prepared(query, terms) as match:
+            rows = await self.session.execute(self.page_statement(query, match, after))
+            page = page_of([_hit(row) for row in rows], query.limit)
+            statement = self.excerpts_statement(page.items, match)
+            excerpts: dict[tuple[str, int], str] = {}
+            if statement is not None:
+                found = await self.session.execute(statement)
+                excerpts = {(row.type, int(row.id)): self._html(row.snippet) for row in found}
         items = [replace(hit, excerpt=excerpts.get((hit.type, hit.document_id), "")) for hit in page.items]
         return SearchPage(items, page.next_cursor)
 
-    async def _page(
-        self, session: AsyncSession, plans: dict[DocumentType, _Plan], match: Match, limit: int
-    ) -> SearchPage:
+    def page_statement(self, query: SearchQuery, match: Match, after: After | None) -> TextClause:
+        """The page: every searched type's window ranked (`_ranked`), merged best first, at most
+        ``limit + 1`` rows (one more tells that a next page exists)."""
+        tenant_id = self.tenant_id
+        types = types_of(query)
+        if not types:
+            raise ValueError("the query searches no type: there is no statement to build")
+        plans = {kind: _plan(kind, tenant_id, query, after) for kind in types}
         arms = " UNION ALL ".join(
             f"SELECT * FROM ({self._ranked(kind, plan, match)}) AS {kind}_hits"  # noqa: S608
             for kind, plan in plans.items()
         )
-        statement = (
+        sql = (
             f"{self._with(match)}SELECT * FROM ({arms}) AS hits "  # noqa: S608
             "ORDER BY score DESC, type, id LIMIT :limit"
         )
         params = match | {key: value for plan in plans.values() for key, value in plan.params.items()}
-        rows = await session.execute(self._typed(text(statement)), params)
-        return _page([_hit(row) for row in rows], limit)
+        return bound(sql, params, types=self.TYPES)
 
-    async def _excerpts_of(
-        self, session: AsyncSession, tenant_id: uuid.UUID, hits: list[SearchHit], match: Match
-    ) -> dict[tuple[str, int], str]:
+    def excerpts_statement(self, hits: Sequence[SearchHit], match: Match) -> TextClause | None:
+        """The excerpts of the hits served (columns type, id, snippet), None when there are none."""
         served: dict[DocumentType, list[int]] = {}
         for hit in hits:
             served.setdefault(hit.type, []).append(hit.document_id)
         if not served:
-            return {}
-        arms = " UNION ALL ".join(self._excerpts(kind) for kind in served)
-        statement = self._typed(text(f"{self._with(match)}{arms}")).bindparams(
-            *(bindparam(f"{kind}_ids", expanding=True) for kind in served)
-        )
-        params = match | {"tenant_id": tenant_id} | {f"{kind}_ids": ids for kind, ids in served.items()}
-        found = await session.execute(statement, params)
-        return {(row.type, int(row.id)): self._html(row.snippet) for row in found}
+            return None
+        sql = f"{self._with(match)}" + " UNION ALL ".join(self._excerpts(kind) for kind in served)
+        params = match | {"tenant_id": self.tenant_id} | {f"{kind}_ids": ids for kind, ids in served.items()}
+        return bound(sql, params, types=self.TYPES, expanding=[f"{kind}_ids" for kind in served])
 
     def _prepared(
-        self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery, terms: list[str]
+        self, query: SearchQuery, terms: list[str]
     ) -> contextlib.AbstractAsyncContextManager[Match]:
-        """Around the search's statements: the parameters of the match, and whatever the backend sets up
-        for the statements."""
+        """Around the search's statements: the parameters of the match, and whatever the repository sets
+        up for the statements."""
         raise NotImplementedError
 
     def _with(self, match: Match) -> str:
         """What the statements start with (a WITH clause), or nothing."""
         return ""
-
-    def _typed(self, statement: TextClause) -> TextClause:
-        """The statement with the types its parameters are bound with, where the backend needs them."""
-        return statement
 
     def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
         """One type's arm: its window's rows after the cursor (columns type, id, public_id, locale, title,
@@ -311,6 +274,9 @@ class _Backend:
         raise NotImplementedError
 
 
+# ------------------------------------------------------------------------------------------------ SQLite
+
+
 class _SQLiteUuid(TypeDecorator[uuid.UUID]):
     """A uuid bound as the ORM stores a Uuid column on SQLite: 32 hex characters."""
 
@@ -321,12 +287,13 @@ class _SQLiteUuid(TypeDecorator[uuid.UUID]):
         return None if value is None else value.hex
 
 
-class SQLiteSearch(_Backend):
+class SQLiteSearchRepository(SearchRepository):
     """FTS5: ``MATCH`` on the external-content tables, ``bm25`` with column weights (negated, so higher is
     better), ``snippet`` for the excerpt (the column that matched best). The FTS tables hold every
     tenant's rows: the join to the document row carries the tenant condition. Diacritics are folded by
     the tokenizer (``remove_diacritics 2``): ``cafe`` finds ``café`` and the other way round."""
 
+    TYPES: ClassVar[Mapping[str, TypeEngine[Any]]] = {"tenant_id": _SQLiteUuid()}
     # bm25 weights per FTS column: content (title, tags_text, excerpt, body_text), products (title,
     # subtitle, handle, description).
     WEIGHTS = "10.0, 4.0, 4.0, 1.0"
@@ -334,41 +301,45 @@ class SQLiteSearch(_Backend):
 
     _html = staticmethod(mark)  # snippet() marks with the engine markers, on the raw text
 
-    @contextlib.asynccontextmanager
-    async def _prepared(
-        self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery, terms: list[str]
-    ) -> AsyncIterator[Match]:
-        yield {"match": quoted(terms), "open": _OPEN, "close": _CLOSE}
+    @staticmethod
+    def match_of(terms: list[str]) -> Match:
+        """The match's parameters: the FTS5 query (the terms quoted) and the snippet's markers."""
+        return {"match": quoted(terms), "open": OPEN, "close": CLOSE}
 
-    def _typed(self, statement: TextClause) -> TextClause:
-        return statement.bindparams(bindparam("tenant_id", type_=_SQLiteUuid()))
+    @contextlib.asynccontextmanager
+    async def _prepared(self, query: SearchQuery, terms: list[str]) -> AsyncIterator[Match]:
+        yield self.match_of(terms)
 
     def _ranked(self, kind: DocumentType, plan: _Plan, match: Match) -> str:
         # The window inside: the newest matches that pass the filters (CROSS JOIN keeps the FTS table the
         # outer loop, walked by rowid, newest first, so it stops after the window and bm25 is computed for
         # the window only). Outside: the rows after the cursor, best first.
-        table, public_id, slug, _ = _TABLES[kind]
+        table = _TABLES[kind]
+        fts = f"{table.name}_fts"
         return (
-            f"SELECT '{kind}' AS type, * FROM (SELECT d.id AS id, d.{public_id} AS public_id, "  # noqa: S608
-            f"d.locale AS locale, d.title AS title, d.{slug} AS slug, "
-            f"-bm25({table}_fts, {self.WEIGHTS}) AS score "
-            f"FROM {table}_fts CROSS JOIN {table} AS d ON d.id = {table}_fts.rowid "
-            f"WHERE {table}_fts MATCH :match AND {plan.where} "
-            f"ORDER BY {table}_fts.rowid DESC LIMIT :window) "
+            f"SELECT '{kind}' AS type, * FROM (SELECT d.id AS id, d.{table.public_id} AS public_id, "  # noqa: S608
+            f"d.locale AS locale, d.title AS title, d.{table.slug} AS slug, "
+            f"-bm25({fts}, {self.WEIGHTS}) AS score "
+            f"FROM {fts} CROSS JOIN {table.name} AS d ON d.id = {fts}.rowid "
+            f"WHERE {fts} MATCH :match AND {plan.where} "
+            f"ORDER BY {fts}.rowid DESC LIMIT :window) "
             f"WHERE {plan.after} ORDER BY score DESC, id LIMIT :limit"
         )
 
     def _excerpts(self, kind: DocumentType) -> str:
         # The rowid condition is on the FTS table, which looks each row up instead of walking the doclist.
-        table = _TABLES[kind][0]
+        table = _TABLES[kind]
+        fts = f"{table.name}_fts"
         return (
-            f"SELECT '{kind}' AS type, {table}_fts.rowid AS id, "  # noqa: S608
-            f"snippet({table}_fts, -1, :open, :close, '…', {self.SNIPPET_TOKENS}) AS snippet "
-            f"FROM {table}_fts CROSS JOIN {table} AS d ON d.id = {table}_fts.rowid "
-            f"WHERE {table}_fts MATCH :match AND d.tenant_id = :tenant_id "
-            f"AND {table}_fts.rowid IN :{kind}_ids"
+            f"SELECT '{kind}' AS type, {fts}.rowid AS id, "  # noqa: S608
+            f"snippet({fts}, -1, :open, :close, '…', {self.SNIPPET_TOKENS}) AS snippet "
+            f"FROM {fts} CROSS JOIN {table.name} AS d ON d.id = {fts}.rowid "
+            f"WHERE {fts} MATCH :match AND d.tenant_id = :tenant_id "
+            f"AND {fts}.rowid IN :{kind}_ids"
         )
 
+
+# -------------------------------------------------------------------------------------------- PostgreSQL
 
 # The document text HTML-escaped in SQL, before ts_headline adds its marks.
 _PG_ESCAPED = (
@@ -376,8 +347,10 @@ _PG_ESCAPED = (
     "'&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '\"', '&quot;'), '''', '&#x27;')"
 )
 
+Parsing = tuple[str, list[int]]  # a tsquery's text and the phrase keys it requires
 
-class PostgreSQLSearch(_Backend):
+
+class PostgreSQLSearchRepository(SearchRepository):
     """PostgreSQL: ``search_vector @@ websearch_to_tsquery(...)`` on the GIN-indexed column, ranked by
     ``ts_rank_cd`` with the weights of the columns (A title, B tags/excerpt/subtitle/handle, C body), the
     excerpt made by ``ts_headline`` over the escaped text (excerpt and the start of the body).
@@ -390,7 +363,11 @@ class PostgreSQLSearch(_Backend):
 
     A phrase is found through its word pairs (``phrase_keys``, migration 0009): the GIN index of the
     vectors cannot tell where a word stands, so without them every document holding a phrase's words would
-    have its vector read to check their order."""
+    have its vector read to check their order.
+
+    Six statements per search: the transaction's planner settings read (`settings_statement`), the query
+    parsed (`parsings_statement`), `PLANNER` set (`set_statement`), the page, the excerpts, the settings
+    set back."""
 
     WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D, C, B, A
     HEADLINE = (
@@ -415,62 +392,72 @@ class PostgreSQLSearch(_Backend):
         return snippet or ""  # ts_headline marked the text escaped in SQL (_PG_ESCAPED) with <mark>
 
     @contextlib.asynccontextmanager
-    async def _prepared(
-        self, session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery, terms: list[str]
-    ) -> AsyncIterator[Match]:
-        """The query parsed (`_parsings`), and `PLANNER` for the statements inside (``set_config(...,
-        true)``, which is ``SET LOCAL``), with the transaction's own settings back after them."""
+    async def _prepared(self, query: SearchQuery, terms: list[str]) -> AsyncIterator[Match]:
+        """The query parsed (`parsings_statement`), and `PLANNER` for the statements inside
+        (``set_config(..., true)``, which is ``SET LOCAL``), with the transaction's own settings back
+        after them."""
         names = list(self.PLANNER)
-        found = await session.execute(
-            text("SELECT " + ", ".join(f"current_setting(:name_{i})" for i in range(len(names)))),
-            {f"name_{i}": name for i, name in enumerate(names)},
-        )
+        found = await self.session.execute(self.settings_statement(names))
         before = dict(zip(names, found.one(), strict=True))
-        parsings = await self._parsings(session, tenant_id, query.locale, terms)
-        # Configurations that parse the text alike (as most do for most words) are searched once.
+        rows = await self.session.execute(self.parsings_statement(query.locale, terms))
+        match = self.match_of([(str(row.tsquery), list(row.keys)) for row in rows])
+        await self.session.execute(self.set_statement(self.PLANNER))
+        try:
+            yield match
+        finally:
+            await self.session.execute(self.set_statement(before))
+
+    def match_of(self, parsings: Sequence[Parsing]) -> Match:
+        """The match's parameters from the query's parsings: each distinct tsquery (configurations that
+        parse the text alike, as most do for most words, are searched once), the phrase keys of each
+        parsing when every parsing requires some, and the headline's options."""
         tsqueries = sorted({tsquery for tsquery, _ in parsings})
         match: Match = {"options": self.HEADLINE} | {f"tsquery_{i}": tsq for i, tsq in enumerate(tsqueries)}
         if all(keys for _, keys in parsings):  # a parsing that needs no pair: no key is required
             held = sorted({tuple(keys) for _, keys in parsings})
             match |= {f"keys_{i}": list(keys) for i, keys in enumerate(held)}
-        await self._set(session, self.PLANNER)
-        try:
-            yield match
-        finally:
-            await self._set(session, before)
+        return match
 
     @staticmethod
-    async def _set(session: AsyncSession, settings: dict[str, str]) -> None:
+    def settings_statement(names: Sequence[str]) -> TextClause:
+        """The current values of the settings ``names``, one column each."""
+        calls = ", ".join(f"current_setting(:name_{i})" for i in range(len(names)))
+        return bound(f"SELECT {calls}", {f"name_{i}": name for i, name in enumerate(names)})
+
+    @staticmethod
+    def set_statement(settings: Mapping[str, str]) -> TextClause:
+        """``settings`` for the rest of the transaction (``set_config(name, value, true)``)."""
         params: dict[str, str] = {}
         for i, (name, value) in enumerate(settings.items()):
             params |= {f"name_{i}": name, f"value_{i}": value}
         calls = ", ".join(f"set_config(:name_{i}, :value_{i}, true)" for i in range(len(settings)))
-        await session.execute(text(f"SELECT {calls}"), params)
+        return bound(f"SELECT {calls}", params)
 
-    async def _parsings(
-        self, session: AsyncSession, tenant_id: uuid.UUID, locale: str | None, terms: list[str]
-    ) -> list[tuple[str, list[int]]]:
+    def parsings_statement(self, locale: str | None, terms: list[str]) -> TextClause:
         """The terms parsed with each text-search configuration of the query (as ``tsquery`` text), each
         parsing with the phrase keys it requires (migration 0009's ``rustok_phrase_keys``: the word pairs
-        of each phrase)."""
-        params: dict[str, Any] = {"locale": locale, "tenant_id": tenant_id}
+        of each phrase). Without a locale, the configurations are those of the tenant's locales (read
+        with the tenant condition) and ``simple``."""
         configs = (
             "SELECT rustok_ts_config(:locale)::text AS config"
             if locale is not None
             else "SELECT rustok_ts_config(locale)::text AS config FROM tenant_locales "
             "WHERE tenant_id = :tenant_id UNION SELECT 'simple'"
         )
-        statement = (
+        sql = (
             "SELECT websearch_to_tsquery(CAST(config AS regconfig), :q)::text AS tsquery, "  # noqa: S608
             "ARRAY(SELECT DISTINCT key FROM unnest(CAST(:terms AS text[])) AS term, "
             "unnest(rustok_phrase_keys(to_tsvector(CAST(config AS regconfig), term), true)) AS key "
             f"ORDER BY key) AS keys FROM ({configs}) AS configs ORDER BY config"
         )
-        params["q"] = quoted(terms)
-        # A term of letters and digits only is one word, with no pair: only the others are parsed.
-        params["terms"] = [term for term in terms if not term.isalnum()]
-        rows = await session.execute(text(statement), params)
-        return [(str(row.tsquery), list(row.keys)) for row in rows]
+        params: dict[str, Any] = {
+            "locale": locale,
+            "tenant_id": self.tenant_id,
+            "q": quoted(terms),
+            # A term of letters and digits only is one word, with no pair: only the others are parsed.
+            "terms": [term for term in terms if not term.isalnum()],
+        }
+        return bound(sql, params, types=self.TYPES)
 
     def _with(self, match: Match) -> str:
         # The query: the OR of the text's parsings (a tsquery's text is cast back to that same tsquery).
@@ -501,66 +488,43 @@ class PostgreSQLSearch(_Backend):
           and heads are a fraction of the text: for a common word the heads fill the window, and the
           whole vectors' bitmap, several times larger, is never made (the second arm of the UNION ALL
           only runs when the first ends short of the window)."""
-        table, public_id, slug, _ = _TABLES[kind]
+        table = _TABLES[kind]
+        public_id, slug = table.public_id, table.slug
         columns = f"d.id, d.{public_id} AS public_id, d.locale, d.title, d.{slug} AS slug, d.search_vector"
         keys = sorted(name for name in match if name.startswith("keys_"))
         if keys:
             held = " OR ".join(f"d.phrase_keys @> :{name}" for name in keys)
             return (
-                f"SELECT {columns} FROM {table} AS d, query "  # noqa: S608
+                f"SELECT {columns} FROM {table.name} AS d, query "  # noqa: S608
                 f"WHERE ({held}) AND ts_match_vq(d.search_vector, query.q) AND {plan.where} LIMIT :window"
             )
         return (
-            f"SELECT * FROM ((SELECT {columns} FROM {table} AS d, query "  # noqa: S608
+            f"SELECT * FROM ((SELECT {columns} FROM {table.name} AS d, query "  # noqa: S608
             f"WHERE d.head_vector @@ query.q AND {plan.where} LIMIT :window) UNION ALL "
-            f"(SELECT {columns} FROM {table} AS d, query WHERE d.search_vector @@ query.q "
+            f"(SELECT {columns} FROM {table.name} AS d, query WHERE d.search_vector @@ query.q "
             f"AND NOT d.head_vector @@ query.q AND {plan.where} LIMIT :window)) AS tiers LIMIT :window"
         )
 
     def _excerpts(self, kind: DocumentType) -> str:
-        table, _, _, body = _TABLES[kind]
-        escaped = _PG_ESCAPED.format(body=body)
+        table = _TABLES[kind]
+        escaped = _PG_ESCAPED.format(body=table.pg_excerpt_text)
         return (
             f"SELECT '{kind}' AS type, d.id, "  # noqa: S608
             f"ts_headline(rustok_ts_config(d.locale), {escaped}, query.q, :options) AS snippet "
-            f"FROM {table} AS d, query WHERE d.tenant_id = :tenant_id AND d.id IN :{kind}_ids"
+            f"FROM {table.name} AS d, query WHERE d.tenant_id = :tenant_id AND d.id IN :{kind}_ids"
         )
 
 
-def _terms(query: SearchQuery) -> list[str]:
-    if not query.text.strip():
-        raise Unprocessable("Say what to search for.", code="empty_query")
-    if not 1 <= query.limit <= MAX_LIMIT:
-        raise Unprocessable(f"limit is 1 to {MAX_LIMIT}.", code="invalid_limit")
-    return parse_terms(query.text)
+REPOSITORIES: dict[str, type[SearchRepository]] = {
+    "sqlite": SQLiteSearchRepository,
+    "postgresql": PostgreSQLSearchRepository,
+}
 
 
-def _types(query: SearchQuery) -> tuple[DocumentType, ...]:
-    # A kind is a content filter: products have none, so a search by kind finds content only.
-    return tuple(kind for kind in query.types if query.kind is None or kind == "content")
-
-
-def _page(hits: list[SearchHit], limit: int) -> SearchPage:
-    """The best ``limit`` of the hits of every type, with the cursor after the last when more remain."""
-    hits.sort(key=lambda hit: (-hit.score, TYPES.index(hit.type), hit.document_id))
-    if len(hits) <= limit:
-        return SearchPage(hits)
-    served = hits[:limit]
-    return SearchPage(served, encode_after(served[-1]))
-
-
-BACKENDS: dict[str, SearchBackend] = {"sqlite": SQLiteSearch(), "postgresql": PostgreSQLSearch()}
-
-
-def backend_for(session: AsyncSession) -> SearchBackend:
-    """The search backend of the session's database."""
+def search_repository(session: AsyncSession) -> SearchRepository:
+    """The search repository of the session's database, searching the session's tenant."""
     dialect = session.get_bind().dialect.name
     try:
-        return BACKENDS[dialect]
+        return REPOSITORIES[dialect](session)
     except KeyError:
-        raise RuntimeError(f"no search backend for the {dialect} dialect") from None
-
-
-async def search(session: AsyncSession, tenant_id: uuid.UUID, query: SearchQuery) -> SearchPage:
-    """Search the tenant's index with the backend of the session's database."""
-    return await backend_for(session).search(session, tenant_id, query)
+        raise RuntimeError(f"no search repository for the {dialect} dialect") from None

@@ -21,7 +21,7 @@ from rustok.content.media.multipart import FILE_FIELD, MultipartUpload, malforme
 from rustok.content.media.schemas import MediaDetailOut, MediaOut, MediaTranslationOut
 from rustok.content.media.sniff import content_disposition, etag_matches, inline_allowed, served_content_type
 from rustok.content.media.storage import LocalMediaStorage, MediaStorage, StoredFileMissing
-from rustok.core.deps import ContextDep, PageDep, SettingsDep, UoWDep
+from rustok.core.deps import ContextDep, PageDep, SettingsDep
 from rustok.core.errors import (
     NotFound,
     ProblemError,
@@ -123,12 +123,11 @@ _UPLOAD_BODY = {
 async def upload_media(
     request: Request,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("media:create")],
+    _: Annotated[Principal, requires("media:create")],
     storage: StorageDep,
 ) -> MediaDetailOut:
     """The file streams to storage first; its record is written afterwards in a transaction of its own
     (``separate_uow``), so that a slow upload holds no write lock."""
-    settings = ctx.settings
     content_type, options = parse_options_header(request.headers.get("content-type"))
     if content_type != b"multipart/form-data":
         raise UnsupportedMediaType(
@@ -137,16 +136,11 @@ async def upload_media(
     boundary = options.get(b"boundary")
     if not boundary:
         raise malformed("The multipart/form-data Content-Type has no boundary.")
-    upload = MultipartUpload(request.stream(), boundary, max_body=settings.media_max_bytes + ENVELOPE_BYTES)
-    await upload.start()
-    view = await service.upload_media(
-        ctx.separate_uow,
-        storage,
-        upload,
-        tenant_id=ctx.tenant_id,
-        uploaded_by=principal.user_id,
-        max_bytes=settings.media_max_bytes,
+    upload = MultipartUpload(
+        request.stream(), boundary, max_body=ctx.settings.media_max_bytes + ENVELOPE_BYTES
     )
+    await upload.start()
+    view = await service.upload_media(ctx, storage, upload)
     return _detail_out(view)
 
 
@@ -159,11 +153,10 @@ async def upload_media(
 async def list_media(
     ctx: ContextDep,
     _: Annotated[Principal, requires("media:list")],
-    uow: UoWDep,
     page: PageDep,
     locale: LocaleQuery = None,
 ) -> Page[MediaOut]:
-    found = await service.list_media(uow, page, locale=locale, default_locale=ctx.default_locale)
+    found = await service.list_media(ctx, page, locale=locale)
     return Page(items=[_out(view) for view in found.items], next_cursor=found.next_cursor)
 
 
@@ -177,10 +170,9 @@ async def get_media(
     media_id: uuid.UUID,
     ctx: ContextDep,
     _: Annotated[Principal, requires("media:read")],
-    uow: UoWDep,
     locale: LocaleQuery = None,
 ) -> MediaDetailOut:
-    view = await service.get_media(uow, media_id, locale=locale, default_locale=ctx.default_locale)
+    view = await service.get_media(ctx, media_id, locale=locale)
     return _detail_out(view)
 
 
@@ -199,11 +191,11 @@ async def get_media(
 async def download_media(
     media_id: uuid.UUID,
     request: Request,
+    ctx: ContextDep,
     _: Annotated[Principal, requires("media:read")],
-    uow: UoWDep,
     storage: StorageDep,
 ) -> Response:
-    media = await service.get_media_row(uow, media_id)
+    media = await service.get_media_row(ctx, media_id)
     etag = f'"{media.sha256}"'
     if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
@@ -231,9 +223,9 @@ async def download_media(
 )
 async def delete_media(
     media_id: uuid.UUID,
+    ctx: ContextDep,
     _: Annotated[Principal, requires("media:delete")],
-    uow: UoWDep,
     storage: StorageDep,
 ) -> Response:
-    await service.delete_media(uow, storage, media_id)
+    await service.delete_media(ctx, storage, media_id)
     return Response(status_code=204)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,10 +25,13 @@ from rustok.content.media.schemas import MediaUploadFields
 from rustok.content.media.sniff import HEAD_BYTES, TAIL_BYTES, ImageTooLarge, safe_filename, sniff
 from rustok.content.media.storage import MediaStorage, media_key
 from rustok.content.models import Media, MediaTranslation
+from rustok.content.permissions import MEDIA
+from rustok.core.deps import RequestContext
 from rustok.core.errors import PayloadTooLarge, Unprocessable, field_errors
 from rustok.core.ids import new_id
 from rustok.core.logging import get_logger
 from rustok.core.pagination import PageParams, Slice
+from rustok.core.permissions import Action, Permission
 from rustok.core.uow import UnitOfWork
 from rustok.tenants.service import pick_locale, tenant_locales
 
@@ -98,21 +101,15 @@ def _fields(raw: Mapping[str, str]) -> MediaUploadFields:
         ) from exc
 
 
-async def upload_media(
-    open_uow: Callable[[], UnitOfWork],
-    storage: MediaStorage,
-    source: UploadSource,
-    *,
-    tenant_id: uuid.UUID,
-    uploaded_by: uuid.UUID | None,
-    max_bytes: int,
-) -> MediaView:
-    """Store an upload and record it. ``open_uow`` gives the writing unit of work of the tenant, opened only
-    once the file is stored. 413 past ``max_bytes``; 422 for an empty file, an image too large to decode, an
-    invalid field or a locale the tenant has not enabled."""
+async def upload_media(ctx: RequestContext, storage: MediaStorage, source: UploadSource) -> MediaView:
+    """Store an upload and record it, by the caller. The record is written in a unit of work of its own
+    (``ctx.separate_uow``), opened only once the file is stored, so that a slow upload holds no write lock.
+    413 past ``RUSTOK_MEDIA_MAX_BYTES``; 422 for an empty file, an image too large to decode, an invalid
+    field or a locale the tenant has not enabled."""
+    ctx.authorize(Permission(MEDIA, Action.CREATE))
     media_id = new_id()
-    key = media_key(tenant_id, media_id)
-    intake = _Intake(max_bytes)
+    key = media_key(ctx.tenant_id, media_id)
+    intake = _Intake(ctx.settings.media_max_bytes)
     await storage.write(key, intake.through(source.chunks()))
     try:
         if intake.size == 0:
@@ -126,7 +123,7 @@ async def upload_media(
                 type_="image_too_large",
             ) from exc
         fields = _fields(source.fields)
-        async with open_uow() as uow:
+        async with ctx.separate_uow() as uow:
             locales = await tenant_locales(uow)
             locale = locales.require(fields.locale or locales.default)
             media = await MediaRepository(uow.session).add(
@@ -139,7 +136,7 @@ async def upload_media(
                     height=sniffed.height,
                     storage_key=key,
                     sha256=intake.sha256.hexdigest(),
-                    uploaded_by=uploaded_by,
+                    uploaded_by=ctx.principal.user_id,
                 )
             )
             translations: list[MediaTranslation] = []
@@ -172,30 +169,32 @@ def _view(
     return MediaView(media, translations, shown)
 
 
-async def list_media(
-    uow: UnitOfWork, params: PageParams, *, locale: str | None, default_locale: str
-) -> Slice[MediaView]:
+async def list_media(ctx: RequestContext, params: PageParams, *, locale: str | None) -> Slice[MediaView]:
     """The tenant's media, newest first, each with its alt text and title in ``locale`` (else the default)."""
-    page = await MediaRepository(uow.session).page(params, descending=True)
-    translations = await MediaTranslationRepository(uow.session).of_many(m.id for m in page.items)
-    views = [_view(m, translations.get(m.id, []), locale, default_locale) for m in page.items]
+    ctx.authorize(Permission(MEDIA, Action.LIST))
+    session = ctx.uow.session
+    page = await MediaRepository(session).page(params, descending=True)
+    translations = await MediaTranslationRepository(session).of_many(m.id for m in page.items)
+    views = [_view(m, translations.get(m.id, []), locale, ctx.default_locale) for m in page.items]
     return Slice(views, page.next_cursor)
 
 
-async def get_media(
-    uow: UnitOfWork, media_id: uuid.UUID, *, locale: str | None, default_locale: str
-) -> MediaView:
-    media = await MediaRepository(uow.session).get_or_404(media_id)
-    translations = await MediaTranslationRepository(uow.session).of(media.id)
-    return _view(media, translations, locale, default_locale)
+async def get_media(ctx: RequestContext, media_id: uuid.UUID, *, locale: str | None) -> MediaView:
+    ctx.authorize(Permission(MEDIA, Action.READ))
+    media = await MediaRepository(ctx.uow.session).get_or_404(media_id)
+    translations = await MediaTranslationRepository(ctx.uow.session).of(media.id)
+    return _view(media, translations, locale, ctx.default_locale)
 
 
-async def get_media_row(uow: UnitOfWork, media_id: uuid.UUID) -> Media:
+async def get_media_row(ctx: RequestContext, media_id: uuid.UUID) -> Media:
     """The item whose file is to be served (a 404 for another tenant's id, as for an unknown one)."""
-    return await MediaRepository(uow.session).get_or_404(media_id)
+    ctx.authorize(Permission(MEDIA, Action.READ))
+    return await MediaRepository(ctx.uow.session).get_or_404(media_id)
 
 
-async def delete_media(uow: UnitOfWork, storage: MediaStorage, media_id: uuid.UUID) -> None:
+async def delete_media(ctx: RequestContext, storage: MediaStorage, media_id: uuid.UUID) -> None:
+    ctx.authorize(Permission(MEDIA, Action.DELETE))
+    uow = ctx.uow
     media = await MediaRepository(uow.session).get_or_404(media_id)
     await MediaTranslationRepository(uow.session).delete_of(media.id)
     await MediaRepository(uow.session).delete(media)

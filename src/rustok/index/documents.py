@@ -18,7 +18,6 @@ import nh3
 
 from rustok.commerce import service as catalog
 from rustok.content import service as content
-from rustok.core.errors import NotFound
 from rustok.core.uow import UnitOfWork
 from rustok.tenants.service import tenant_locales
 from rustok.users import service as users
@@ -60,13 +59,9 @@ def _in_locale(names: dict[str, str], locale: str, default: str) -> str | None:
 async def _author_names(
     uow: UnitOfWork, author_ids: Iterable[uuid.UUID | None]
 ) -> dict[uuid.UUID, str | None]:
-    found: dict[uuid.UUID, str | None] = {}
-    for author_id in {a for a in author_ids if a is not None}:
-        try:
-            found[author_id] = (await users.get_user(uow, author_id)).name
-        except NotFound:
-            found[author_id] = None
-    return found
+    wanted = {a for a in author_ids if a is not None}
+    names = await users.display_names(uow, wanted)
+    return {author_id: names.get(author_id) for author_id in wanted}
 
 
 async def content_documents(

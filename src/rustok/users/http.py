@@ -8,11 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from rustok.core.deps import ContextDep, PageDep, SettingsDep, UoWDep
+from rustok.core.deps import ContextDep, PageDep
 from rustok.core.errors import problem_response, problem_responses
 from rustok.core.pagination import Page
 from rustok.core.permissions import Role
-from rustok.core.request import RequestTenant
 from rustok.core.routing import make_router
 from rustok.core.security import Principal, public, requires
 from rustok.users import service
@@ -49,11 +48,6 @@ def _auth_out(signed_in: service.SignedIn) -> AuthOut:
     )
 
 
-def _registration_open(tenant: RequestTenant) -> bool:
-    settings = tenant.settings
-    return settings.get("registration") != "closed" and settings.get("registration_open", True) is not False
-
-
 # ---------------------------------------------------------------------------------------------------- auth
 
 
@@ -66,9 +60,7 @@ def _registration_open(tenant: RequestTenant) -> bool:
     responses=problem_responses(403, 409, 422),
 )
 async def register(body: RegisterIn, request: Request, ctx: ContextDep) -> AuthOut:
-    signed_in = await service.register(
-        ctx.uow, ctx.settings, body, open_=_registration_open(ctx.tenant), client=_client(request)
-    )
+    signed_in = await service.register(ctx, body, client=_client(request))
     return _auth_out(signed_in)
 
 
@@ -79,8 +71,8 @@ async def register(body: RegisterIn, request: Request, ctx: ContextDep) -> AuthO
     dependencies=[public()],
     responses=problem_responses(401, 422),
 )
-async def login(body: LoginIn, request: Request, uow: UoWDep, settings: SettingsDep) -> AuthOut:
-    return _auth_out(await service.login(uow, settings, body, client=_client(request)))
+async def login(body: LoginIn, request: Request, ctx: ContextDep) -> AuthOut:
+    return _auth_out(await service.login(ctx, body, client=_client(request)))
 
 
 @router.post(
@@ -90,9 +82,9 @@ async def login(body: LoginIn, request: Request, uow: UoWDep, settings: Settings
     dependencies=[public()],
     responses=problem_responses(401, 422),
 )
-async def refresh(body: RefreshIn, request: Request, uow: UoWDep, settings: SettingsDep) -> Any:
+async def refresh(body: RefreshIn, request: Request, ctx: ContextDep) -> Any:
     try:
-        return _auth_out(await service.refresh(uow, settings, body.refresh_token))
+        return _auth_out(await service.refresh(ctx, body.refresh_token))
     except service.RefreshTokenReused as exc:
         # Answered, not raised: raising would roll back the revocation of the session.
         return problem_response(
@@ -103,16 +95,16 @@ async def refresh(body: RefreshIn, request: Request, uow: UoWDep, settings: Sett
 @router.post(
     "/auth/logout", status_code=204, summary="Revoke the current session", responses=problem_responses(401)
 )
-async def logout(principal: Authenticated, uow: UoWDep) -> Response:
-    await service.logout(uow, principal)
+async def logout(_: Authenticated, ctx: ContextDep) -> Response:
+    await service.logout(ctx)
     return Response(status_code=204)
 
 
 @router.get(
     "/auth/me", response_model=UserOut, summary="The signed-in user", responses=problem_responses(401)
 )
-async def me(principal: Authenticated, uow: UoWDep) -> UserOut:
-    return UserOut.model_validate(await service.me(uow, principal))
+async def me(_: Authenticated, ctx: ContextDep) -> UserOut:
+    return UserOut.model_validate(await service.me(ctx))
 
 
 @router.post(
@@ -121,10 +113,8 @@ async def me(principal: Authenticated, uow: UoWDep) -> UserOut:
     summary="Change the password; the other sessions are revoked",
     responses=problem_responses(401, 403, 422),
 )
-async def change_password(
-    body: ChangePasswordIn, principal: Authenticated, uow: UoWDep, settings: SettingsDep
-) -> Response:
-    await service.change_password(uow, settings, principal, body)
+async def change_password(body: ChangePasswordIn, _: Authenticated, ctx: ContextDep) -> Response:
+    await service.change_password(ctx, body)
     return Response(status_code=204)
 
 
@@ -134,8 +124,8 @@ async def change_password(
     summary="The signed-in user's live sessions",
     responses=problem_responses(401),
 )
-async def sessions(principal: Authenticated, uow: UoWDep, page: PageDep) -> Page[SessionOut]:
-    found = await service.list_sessions(uow, principal, page)
+async def sessions(principal: Authenticated, ctx: ContextDep, page: PageDep) -> Page[SessionOut]:
+    found = await service.list_sessions(ctx, page)
     items = [
         SessionOut.model_validate(s).model_copy(update={"current": s.id == principal.session_id})
         for s in found.items
@@ -149,8 +139,8 @@ async def sessions(principal: Authenticated, uow: UoWDep, page: PageDep) -> Page
     summary="Revoke every session of the signed-in user, this one included",
     responses=problem_responses(401),
 )
-async def revoke_all_sessions(principal: Authenticated, uow: UoWDep) -> Response:
-    await service.revoke_all_sessions(uow, principal)
+async def revoke_all_sessions(_: Authenticated, ctx: ContextDep) -> Response:
+    await service.revoke_all_sessions(ctx)
     return Response(status_code=204)
 
 
@@ -165,12 +155,12 @@ async def revoke_all_sessions(principal: Authenticated, uow: UoWDep) -> Response
 )
 async def list_users(
     _: Annotated[Principal, requires("users:list")],
-    uow: UoWDep,
+    ctx: ContextDep,
     page: PageDep,
     role: Annotated[Role | None, Query()] = None,
     status: Annotated[UserStatus | None, Query()] = None,
 ) -> Page[UserOut]:
-    found = await service.list_users(uow, page, role=role, status=status)
+    found = await service.list_users(ctx, page, role=role, status=status)
     return Page(items=[UserOut.model_validate(u) for u in found.items], next_cursor=found.next_cursor)
 
 
@@ -182,12 +172,9 @@ async def list_users(
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_user(
-    body: UserCreate,
-    principal: Annotated[Principal, requires("users:create")],
-    uow: UoWDep,
-    settings: SettingsDep,
+    body: UserCreate, _: Annotated[Principal, requires("users:create")], ctx: ContextDep
 ) -> UserOut:
-    return UserOut.model_validate(await service.create_staff_user(uow, settings, principal, body))
+    return UserOut.model_validate(await service.create_staff_user(ctx, body))
 
 
 @router.get(
@@ -197,9 +184,9 @@ async def create_user(
     responses=problem_responses(401, 403, 404),
 )
 async def get_user(
-    user_id: uuid.UUID, _: Annotated[Principal, requires("users:read")], uow: UoWDep
+    user_id: uuid.UUID, _: Annotated[Principal, requires("users:read")], ctx: ContextDep
 ) -> UserOut:
-    return UserOut.model_validate(await service.get_user(uow, user_id))
+    return UserOut.model_validate(await service.get_user(ctx, user_id))
 
 
 @router.patch(
@@ -211,11 +198,10 @@ async def get_user(
 async def update_user(
     user_id: uuid.UUID,
     body: UserUpdate,
-    principal: Annotated[Principal, requires("users:update")],
-    uow: UoWDep,
-    settings: SettingsDep,
+    _: Annotated[Principal, requires("users:update")],
+    ctx: ContextDep,
 ) -> UserOut:
-    return UserOut.model_validate(await service.update_user(uow, settings, principal, user_id, body))
+    return UserOut.model_validate(await service.update_user(ctx, user_id, body))
 
 
 @router.delete(
@@ -225,7 +211,7 @@ async def update_user(
     responses=problem_responses(401, 403, 404),
 )
 async def delete_user(
-    user_id: uuid.UUID, principal: Annotated[Principal, requires("users:delete")], uow: UoWDep
+    user_id: uuid.UUID, _: Annotated[Principal, requires("users:delete")], ctx: ContextDep
 ) -> Response:
-    await service.delete_user(uow, principal, user_id)
+    await service.delete_user(ctx, user_id)
     return Response(status_code=204)

@@ -4,6 +4,7 @@ user names the tenant explicitly)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import NamedTuple
 
@@ -32,6 +33,13 @@ class UserRepository(Repository[User]):
         if other_than is not None:
             statement = statement.where(User.id != other_than)
         return (await self.session.scalar(statement)) is not None
+
+    async def names(self, user_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+        """The display names of those of ``user_ids`` that exist, in one statement."""
+        if not user_ids:
+            return {}
+        rows = await self.session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))
+        return {row.id: row.name for row in rows}
 
 
 class SessionState(NamedTuple):

@@ -13,16 +13,17 @@ Security rules kept here:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from rustok.core import clock
+from rustok.core.deps import RequestContext
 from rustok.core.errors import Conflict, Forbidden, Unauthorized
 from rustok.core.pagination import PageParams, Slice
-from rustok.core.permissions import Role
+from rustok.core.permissions import Action, Permission, Role
 from rustok.core.security import Principal
 from rustok.core.settings import Settings, get_settings
 from rustok.core.tenancy import TenantScopeError
@@ -30,6 +31,7 @@ from rustok.core.uow import UnitOfWork
 from rustok.users.events import UserDeleted, UserLoggedIn, UserRegistered, UserUpdated
 from rustok.users.models import AuthSession, RefreshToken, User, UserStatus
 from rustok.users.passwords import passwords_for
+from rustok.users.permissions import USERS
 from rustok.users.repository import RefreshTokenRepository, SessionRepository, UserRepository
 from rustok.users.schemas import (
     ChangePasswordIn,
@@ -123,18 +125,23 @@ async def _flush_unique(pending: Awaitable[object], email: str) -> None:
         raise _email_taken(email) from exc
 
 
-async def register(
-    uow: UnitOfWork, settings: Settings, data: RegisterIn, *, open_: bool, client: ClientInfo
-) -> SignedIn:
-    """Self-service sign-up as a customer, signed in at once."""
-    if not open_:
+def _registration_open(ctx: RequestContext) -> bool:
+    settings = ctx.tenant_settings
+    return settings.get("registration") != "closed" and settings.get("registration_open", True) is not False
+
+
+async def register(ctx: RequestContext, data: RegisterIn, *, client: ClientInfo) -> SignedIn:
+    """Self-service sign-up as a customer, signed in at once (unless the tenant's settings close it)."""
+    uow, settings = ctx.uow, ctx.settings
+    if not _registration_open(ctx):
         raise Forbidden("This tenant does not accept registrations.", code="registration_closed")
     create = UserCreate(email=data.email, password=data.password, name=data.name, role=Role.CUSTOMER)
     user = await create_user(uow, _tenant_of(uow), create, settings=settings)
     return await _sign_in(uow, settings, user, client)
 
 
-async def login(uow: UnitOfWork, settings: Settings, data: LoginIn, *, client: ClientInfo) -> SignedIn:
+async def login(ctx: RequestContext, data: LoginIn, *, client: ClientInfo) -> SignedIn:
+    uow, settings = ctx.uow, ctx.settings
     passwords = passwords_for(settings)
     user = await UserRepository(uow.session).by_email(_tenant_of(uow), normalize_email(data.email))
     if user is None:
@@ -188,9 +195,10 @@ async def _issue(uow: UnitOfWork, settings: Settings, user: User, session: AuthS
     )
 
 
-async def refresh(uow: UnitOfWork, settings: Settings, presented: str) -> SignedIn:
+async def refresh(ctx: RequestContext, presented: str) -> SignedIn:
     """A new token pair for a valid refresh token, which is used up. A used one revokes its session and
     raises `RefreshTokenReused` (whose revocation the caller must let commit)."""
+    uow, settings = ctx.uow, ctx.settings
     now = clock.now()
     tokens = RefreshTokenRepository(uow.session)
     token = await tokens.by_hash(refresh_token_hash(presented))
@@ -213,24 +221,23 @@ async def refresh(uow: UnitOfWork, settings: Settings, presented: str) -> Signed
     return await _issue(uow, settings, user, session)
 
 
-async def logout(uow: UnitOfWork, principal: Principal) -> None:
+async def logout(ctx: RequestContext) -> None:
     """Revoke the caller's session: its access and refresh tokens stop working."""
-    session = await SessionRepository(uow.session).get(_session_of(principal))
+    session = await SessionRepository(ctx.uow.session).get(_session_of(ctx.principal))
     if session is not None and session.revoked_at is None:
         session.revoked_at = clock.now()
-        await uow.session.flush()
+        await ctx.uow.session.flush()
 
 
-async def me(uow: UnitOfWork, principal: Principal) -> User:
-    return await UserRepository(uow.session).get_or_404(_user_of(principal))
+async def me(ctx: RequestContext) -> User:
+    return await UserRepository(ctx.uow.session).get_or_404(_user_of(ctx.principal))
 
 
-async def change_password(
-    uow: UnitOfWork, settings: Settings, principal: Principal, data: ChangePasswordIn
-) -> None:
+async def change_password(ctx: RequestContext, data: ChangePasswordIn) -> None:
     """Set a new password after checking the current one; every other session of the user is revoked."""
-    passwords = passwords_for(settings)
-    user = await me(uow, principal)
+    uow, principal = ctx.uow, ctx.principal
+    passwords = passwords_for(ctx.settings)
+    user = await me(ctx)
     if not await passwords.verify(user.password_hash, data.current_password):
         raise Forbidden("The current password is wrong.", code="invalid_credentials")
     user.password_hash = await passwords.hash(data.new_password)
@@ -239,14 +246,14 @@ async def change_password(
     uow.record(UserUpdated(user_id=user.id))
 
 
-async def list_sessions(uow: UnitOfWork, principal: Principal, params: PageParams) -> Slice[AuthSession]:
+async def list_sessions(ctx: RequestContext, params: PageParams) -> Slice[AuthSession]:
     """The caller's live sessions (neither revoked nor expired)."""
-    return await SessionRepository(uow.session).live_page(_user_of(principal), clock.now(), params)
+    return await SessionRepository(ctx.uow.session).live_page(_user_of(ctx.principal), clock.now(), params)
 
 
-async def revoke_all_sessions(uow: UnitOfWork, principal: Principal) -> None:
+async def revoke_all_sessions(ctx: RequestContext) -> None:
     """Revoke every session of the caller, the current one included."""
-    await SessionRepository(uow.session).revoke_all(_user_of(principal), clock.now())
+    await SessionRepository(ctx.uow.session).revoke_all(_user_of(ctx.principal), clock.now())
 
 
 def _user_of(principal: Principal) -> uuid.UUID:
@@ -280,35 +287,42 @@ def _may_manage(principal: Principal, user: User) -> None:
 
 
 async def list_users(
-    uow: UnitOfWork,
+    ctx: RequestContext,
     params: PageParams,
     *,
     role: Role | None = None,
     status: UserStatus | None = None,
 ) -> Slice[User]:
+    ctx.authorize(Permission(USERS, Action.LIST))
     where = []
     if role is not None:
         where.append(User.role == role.value)
     if status is not None:
         where.append(User.status == status.value)
-    return await UserRepository(uow.session).page(params, *where)
+    return await UserRepository(ctx.uow.session).page(params, *where)
 
 
-async def get_user(uow: UnitOfWork, user_id: uuid.UUID) -> User:
-    return await UserRepository(uow.session).get_or_404(user_id)
+async def display_names(uow: UnitOfWork, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """The display names of the tenant's users among ``user_ids`` (for other modules' read models; an id
+    with no user is absent)."""
+    return await UserRepository(uow.session).names(set(user_ids))
 
 
-async def create_staff_user(
-    uow: UnitOfWork, settings: Settings, principal: Principal, data: UserCreate
-) -> User:
-    _may_grant(principal, data.role)
-    return await create_user(uow, _tenant_of(uow), data, settings=settings)
+async def get_user(ctx: RequestContext, user_id: uuid.UUID) -> User:
+    ctx.authorize(Permission(USERS, Action.READ))
+    return await UserRepository(ctx.uow.session).get_or_404(user_id)
 
 
-async def update_user(
-    uow: UnitOfWork, settings: Settings, principal: Principal, user_id: uuid.UUID, data: UserUpdate
-) -> User:
+async def create_staff_user(ctx: RequestContext, data: UserCreate) -> User:
+    ctx.authorize(Permission(USERS, Action.CREATE))
+    _may_grant(ctx.principal, data.role)
+    return await create_user(ctx.uow, ctx.tenant_id, data, settings=ctx.settings)
+
+
+async def update_user(ctx: RequestContext, user_id: uuid.UUID, data: UserUpdate) -> User:
     """A partial change of a user. A new password or a disabled status revokes the user's sessions."""
+    ctx.authorize(Permission(USERS, Action.UPDATE))
+    uow, principal, settings = ctx.uow, ctx.principal, ctx.settings
     users = UserRepository(uow.session)
     user = await users.get_or_404(user_id)
     _may_manage(principal, user)
@@ -340,9 +354,11 @@ async def update_user(
     return user
 
 
-async def delete_user(uow: UnitOfWork, principal: Principal, user_id: uuid.UUID) -> None:
+async def delete_user(ctx: RequestContext, user_id: uuid.UUID) -> None:
+    ctx.authorize(Permission(USERS, Action.DELETE))
+    uow = ctx.uow
     users = UserRepository(uow.session)
     user = await users.get_or_404(user_id)
-    _may_manage(principal, user)
+    _may_manage(ctx.principal, user)
     await users.delete(user)
     uow.record(UserDeleted(user_id=user_id))

@@ -25,6 +25,7 @@ from rustok.testing.auth import SignedInUser, login_as, new_tenant, sign_in_as
 from rustok.testing.backends import only_on
 from rustok.testing.clock import FrozenClock
 from rustok.testing.commerce import make_order, make_product, make_variant
+from rustok.testing.concurrency import at_once
 from rustok.testing.content import make_category, make_comment, make_node, make_tag
 from rustok.testing.events import EventRecorder, RecordedEvents, pending_count, settle
 from rustok.testing.http import app_client, http_client
@@ -40,6 +41,7 @@ __all__ = [
     "RecordedEvents",
     "SignedInUser",
     "app_client",
+    "at_once",
     "http_client",
     "id_at",
     "image_bytes",

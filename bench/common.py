@@ -1,14 +1,17 @@
-"""What the benchmark scripts share: a fresh database per backend, simple statistics, machine facts."""
+"""What the benchmark scripts share: a fresh database per backend and the runtime on it (through the
+composition root, `rustok.bootstrap.open_runtime`), the command-line options for backends, simple
+statistics, machine facts and a table printer."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import platform
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from importlib import metadata as dist_metadata
 from pathlib import Path
 from typing import Any
@@ -17,8 +20,17 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rustok.bootstrap import Runtime, open_runtime
 from rustok.core.settings import Settings
-from rustok.testing.services import postgres_admin_url
+from rustok.core.tenancy import TenantScope
+from rustok.core.uow import UnitOfWorkFactory
+from rustok.migrations import upgrade_async
+from rustok.tenants.schemas import LocaleIn
+from rustok.tenants.service import enable_locale
+from rustok.testing.auth import new_tenant
+from rustok.testing.services import postgres_admin_url, reachable
+
+BACKENDS = ("sqlite", "postgresql")
 
 
 async def _admin(sql: str, admin_url: str | None = None) -> None:
@@ -45,6 +57,57 @@ async def fresh_database(backend: str, admin_url: str | None = None) -> AsyncIte
         yield f"{admin_url.rpartition('/')[0]}/{name}"
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin_url)
+
+
+@contextlib.asynccontextmanager
+async def migrated_runtime(settings: Settings, **options: Any) -> AsyncIterator[Runtime]:
+    """The runtime on ``settings``' database (`open_runtime`, with ``options``), migrated to the newest
+    revision first; closed afterwards."""
+    async with open_runtime(settings, **options) as runtime:
+        await upgrade_async(runtime.engine)
+        yield runtime
+
+
+async def new_tenant_with_german(uows: UnitOfWorkFactory, slug: str) -> uuid.UUID:
+    """A tenant (``new_tenant``) with the ``de`` locale enabled beside its default ``en``; its id."""
+    tenant_id = await new_tenant(uows, slug)
+    async with uows(TenantScope.of(tenant_id)) as uow:
+        await enable_locale(uow, tenant_id, LocaleIn(locale="de", name="Deutsch"))
+    return tenant_id
+
+
+# ------------------------------------------------------------------------------------------ command line
+
+
+def add_backend_arguments(
+    parser: argparse.ArgumentParser, *, every: str = "both", postgres_url: bool = True
+) -> None:
+    """``--backend sqlite|postgresql|<every>`` (default: every one), and ``--postgres-url`` (the server
+    the bench makes its database on) unless ``postgres_url`` is false."""
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", every), default=every)
+    if postgres_url:
+        parser.add_argument(
+            "--postgres-url",
+            default=postgres_admin_url(),
+            help="PostgreSQL server (its database is the admin one the bench creates and drops its own from)",
+        )
+
+
+def chosen_backends(choice: str) -> tuple[str, ...]:
+    """The backends ``--backend`` names: one, or both for its catch-all choice."""
+    return (choice,) if choice in BACKENDS else BACKENDS
+
+
+def reachable_backends(backends: Sequence[str], postgres_url: str) -> Iterator[str]:
+    """``backends`` in turn, leaving PostgreSQL out (and saying so) when its server does not answer."""
+    for backend in backends:
+        if backend == "postgresql" and not reachable(postgres_url, 5432):
+            print(f"\nnote: PostgreSQL is not reachable at {postgres_url.rpartition('@')[2]}; skipped")
+            continue
+        yield backend
+
+
+# ------------------------------------------------------------------------------------------ statistics
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -90,17 +153,41 @@ APP_PACKAGES = (
 )
 
 
-def print_machine(title: str, packages: Sequence[tuple[str, str]]) -> None:
-    """The header every bench prints: Python, the platform, the CPU and its load, SQLite and the versions
-    of ``packages`` (label, distribution name)."""
+def print_machine(
+    title: str,
+    packages: Sequence[tuple[str, str]],
+    *,
+    cpu_notes: Sequence[str] = (),
+    backends: Sequence[str] = (),
+    postgres_url: str | None = None,
+) -> None:
+    """The header every bench prints: Python, the platform, the CPU and its load (and ``cpu_notes``, a
+    line each), SQLite and the versions of ``packages`` (label, distribution name); and the PostgreSQL
+    server when ``backends`` include it (``postgres_url``, by default `postgres_admin_url`)."""
     print(title)
     print(f"  Python {platform.python_version()} ({platform.python_implementation()}), {platform.platform()}")
     print(
         f"  CPU: {os.cpu_count()} logical cores, {cpu_model()}; "
         f"load average now {load_average()} (other processes skew every figure)"
     )
+    for note in cpu_notes:
+        print(f"  {note}")
     versions = ", ".join(f"{label} {package_version(name)}" for label, name in packages)
     print(f"  SQLite {sqlite3.sqlite_version}; {versions}")
+    if "postgresql" in backends:
+        server = (postgres_url or postgres_admin_url()).rpartition("@")[2]
+        print(f"  PostgreSQL server: {server} (version below)")
+
+
+def print_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> None:
+    """Rows under a header, in columns as wide as their widest cell, each aligned right or left."""
+    widths = [max(len(line[i]) for line in (header, *rows)) for i in range(len(header))]
+    for line in (header, *rows):
+        cells = [
+            cell.rjust(width) if align else cell.ljust(width)
+            for cell, width, align in zip(line, widths, right, strict=True)
+        ]
+        print("  " + "  ".join(cells).rstrip())
 
 
 def app_settings(url: str, **overrides: Any) -> Settings:

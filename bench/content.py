@@ -62,7 +62,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -74,29 +73,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import (
     APP_PACKAGES,
+    add_backend_arguments,
     app_settings,
+    chosen_backends,
     fresh_database,
     load_average,
     mean,
+    migrated_runtime,
+    new_tenant_with_german,
     percentile,
     print_machine,
+    print_table,
+    reachable_backends,
     server_version,
 )
 from rustok.api.app import create_app
-from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.logging import configure_logging
 from rustok.core.settings import Settings
-from rustok.core.tenancy import TenantScope
-from rustok.core.uow import SessionFactory, UnitOfWork
-from rustok.migrations import upgrade_async
 from rustok.outbox.models import SysEvent
-from rustok.outbox.writer import OutboxWriter
-from rustok.tenants.schemas import LocaleIn
-from rustok.tenants.service import enable_locale
-from rustok.testing.auth import new_tenant, sign_in_as
+from rustok.testing.auth import sign_in_as
 from rustok.testing.content import make_node
 from rustok.testing.http import app_client
-from rustok.testing.services import postgres_admin_url, reachable
 
 TENANT_SLUG = "bench-content"
 READ_SLUG_EN = "benchmark-reading"
@@ -284,92 +281,76 @@ async def outbox_counts(engine: AsyncEngine) -> tuple[Counter[str], int]:
     return Counter({str(kind): int(count) for kind, count in rows}), int(pending)
 
 
-async def prepare_tenant(sessions: SessionFactory) -> uuid.UUID:
-    def make_uow(scope: TenantScope) -> UnitOfWork:
-        return UnitOfWork(sessions, scope, events=OutboxWriter())
-
-    tenant_id = await new_tenant(make_uow, TENANT_SLUG)
-    async with make_uow(TenantScope.of(tenant_id)) as uow:
-        await enable_locale(uow, tenant_id, LocaleIn(locale="de", name="Deutsch"))
-    return tenant_id
-
-
 async def run_backend(backend: str, requests: int, concurrency: int, postgres_url: str) -> BackendResult:
     began = time.perf_counter()
-    async with fresh_database(backend, postgres_url) as url:
-        settings = bench_settings(url)
-        engine = create_engine(settings)
-        try:
-            await upgrade_async(engine)
-            version = await server_version(engine)
-            sessions = create_sessionmaker(engine)
-            tenant_id = await prepare_tenant(sessions)
-            statements = Statements()
-            event.listen(engine.sync_engine, "before_cursor_execute", statements)
-            app = create_app(settings, engine=engine, session_factory=sessions, configure_logs=False)
-            async with app_client(app) as client:
-                manager = await sign_in_as(client, app, tenant_id, "manager")
-                reader = {"X-Tenant-ID": str(tenant_id)}
-                node = await make_node(
-                    client,
+    async with fresh_database(backend, postgres_url) as url, migrated_runtime(bench_settings(url)) as runtime:
+        engine = runtime.engine
+        version = await server_version(engine)
+        tenant_id = await new_tenant_with_german(runtime.uow, TENANT_SLUG)
+        statements = Statements()
+        event.listen(engine.sync_engine, "before_cursor_execute", statements)
+        app = create_app(runtime=runtime, configure_logs=False)
+        async with app_client(app) as client:
+            manager = await sign_in_as(client, app, tenant_id, "manager")
+            reader = {"X-Tenant-ID": str(tenant_id)}
+            node = await make_node(
+                client,
+                manager.headers,
+                **node_body(0, status="published", slugs=(READ_SLUG_EN, READ_SLUG_DE)),
+            )
+            await check_read(client, reader, node["id"])
+            before, _ = await outbox_counts(engine)
+            counter = iter(range(1, 10**9))
+            all_series = [
+                Series("bare", "GET /health/live", "GET", "/health/live", reader, 200),
+                Series("tenant", "GET /api/tenant", "GET", "/api/tenant", reader, 200),
+                Series(
+                    "create",
+                    "create: POST /api/content/nodes (manager)",
+                    "POST",
+                    "/api/content/nodes",
                     manager.headers,
-                    **node_body(0, status="published", slugs=(READ_SLUG_EN, READ_SLUG_DE)),
-                )
-                await check_read(client, reader, node["id"])
-                before, _ = await outbox_counts(engine)
-                counter = iter(range(1, 10**9))
-                all_series = [
-                    Series("bare", "GET /health/live", "GET", "/health/live", reader, 200),
-                    Series("tenant", "GET /api/tenant", "GET", "/api/tenant", reader, 200),
-                    Series(
-                        "create",
-                        "create: POST /api/content/nodes (manager)",
-                        "POST",
-                        "/api/content/nodes",
-                        manager.headers,
-                        201,
-                        body=lambda: node_body(next(counter)),
-                        content=True,
-                    ),
-                    Series(
-                        "by_id",
-                        "read by id: GET /api/content/nodes/{id}?locale=de",
-                        "GET",
-                        f"/api/content/nodes/{node['id']}?locale=de",
-                        reader,
-                        200,
-                        content=True,
-                    ),
-                    Series(
-                        "by_slug",
-                        "read by slug: GET .../nodes/by-slug/{slug}?kind=post&locale=de",
-                        "GET",
-                        f"/api/content/nodes/by-slug/{READ_SLUG_DE}?kind=post&locale=de",
-                        reader,
-                        200,
-                        content=True,
-                    ),
-                ]
+                    201,
+                    body=lambda: node_body(next(counter)),
+                    content=True,
+                ),
+                Series(
+                    "by_id",
+                    "read by id: GET /api/content/nodes/{id}?locale=de",
+                    "GET",
+                    f"/api/content/nodes/{node['id']}?locale=de",
+                    reader,
+                    200,
+                    content=True,
+                ),
+                Series(
+                    "by_slug",
+                    "read by slug: GET .../nodes/by-slug/{slug}?kind=post&locale=de",
+                    "GET",
+                    f"/api/content/nodes/by-slug/{READ_SLUG_DE}?kind=post&locale=de",
+                    reader,
+                    200,
+                    content=True,
+                ),
+            ]
+            print(
+                f"  {backend}: ready in {time.perf_counter() - began:.1f} s; sequential, {requests:,} "
+                "requests per series...",
+                flush=True,
+            )
+            began = time.perf_counter()
+            await measure_sequential(client, all_series, requests, statements)
+            if concurrency > 0:
                 print(
-                    f"  {backend}: ready in {time.perf_counter() - began:.1f} s; sequential, {requests:,} "
-                    "requests per series...",
+                    f"  {backend}: done in {time.perf_counter() - began:.1f} s; {concurrency} concurrent "
+                    f"clients, {requests:,} requests per series...",
                     flush=True,
                 )
                 began = time.perf_counter()
-                await measure_sequential(client, all_series, requests, statements)
-                if concurrency > 0:
-                    print(
-                        f"  {backend}: done in {time.perf_counter() - began:.1f} s; {concurrency} concurrent "
-                        f"clients, {requests:,} requests per series...",
-                        flush=True,
-                    )
-                    began = time.perf_counter()
-                    await measure_concurrent(client, all_series, requests, concurrency)
-                print(f"  {backend}: done in {time.perf_counter() - began:.1f} s", flush=True)
-            after, pending = await outbox_counts(engine)
-            created = next(counter) - 1
-        finally:
-            await engine.dispose()
+                await measure_concurrent(client, all_series, requests, concurrency)
+            print(f"  {backend}: done in {time.perf_counter() - began:.1f} s", flush=True)
+        after, pending = await outbox_counts(engine)
+        created = next(counter) - 1
     events = after - before
     return BackendResult(version, all_series, concurrency, created, events, pending, load_average())
 
@@ -423,17 +404,9 @@ def concurrent_stats(series: Series) -> Stats:
     )
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> None:
-    widths = [max(len(line[i]) for line in (header, *rows)) for i in range(len(header))]
-    for line in (header, *rows):
-        cells = [
-            cell.rjust(width) if align else cell.ljust(width)
-            for cell, width, align in zip(line, widths, right, strict=True)
-        ]
-        print("  " + "  ".join(cells).rstrip())
-
-
-def _mode_table(title: str, result: BackendResult, stats_of: Callable[[Series], Stats], sql: bool) -> None:
+def _modeprint_table(
+    title: str, result: BackendResult, stats_of: Callable[[Series], Stats], sql: bool
+) -> None:
     print()
     print(title)
     rows = []
@@ -451,7 +424,7 @@ def _mode_table(title: str, result: BackendResult, stats_of: Callable[[Series], 
             row.append(f"{series.statements / len(series.sequential):g}")
         rows.append(row)
     header = ["series", "ops/s", "mean ms", "p50 ms", "p99 ms", "resp. bytes"] + (["SQL/req"] if sql else [])
-    _table(header, rows, [False] + [True] * (len(header) - 1))
+    print_table(header, rows, [False] + [True] * (len(header) - 1))
 
 
 def modes(result: BackendResult) -> list[tuple[str, Callable[[Series], Stats]]]:
@@ -464,7 +437,7 @@ def modes(result: BackendResult) -> list[tuple[str, Callable[[Series], Stats]]]:
 def report(result: BackendResult, requests: int) -> None:
     print()
     print(f"== {result.version} ==  (load average after the run: {result.load})")
-    _mode_table(
+    _modeprint_table(
         f"sequential, one client: {requests:,} requests per series after {WARMUP} warm-up each, "
         f"alternating in chunks of {CHUNK} (ops/s = 1 / mean latency)",
         result,
@@ -472,7 +445,7 @@ def report(result: BackendResult, requests: int) -> None:
         sql=True,
     )
     if result.concurrency > 0:
-        _mode_table(
+        _modeprint_table(
             f"concurrent, {result.concurrency} client tasks on one event loop: {requests:,} requests per "
             f"series, the series in turn in rounds of {ROUND} (ops/s = requests / wall time)",
             result,
@@ -548,7 +521,7 @@ def headline(results: Sequence[tuple[str, BackendResult]]) -> None:
                     "",
                 ]
             )
-    _table(
+    print_table(
         (
             "backend",
             "mode",
@@ -567,12 +540,7 @@ def headline(results: Sequence[tuple[str, BackendResult]]) -> None:
 
 
 def machine_facts(backends: Sequence[str], postgres_url: str) -> None:
-    print_machine(
-        "content benchmark",
-        APP_PACKAGES,
-    )
-    if "postgresql" in backends:
-        print(f"  PostgreSQL server: {postgres_url.rpartition('@')[2]} (version below)")
+    print_machine("content benchmark", APP_PACKAGES, backends=backends, postgres_url=postgres_url)
     print(
         "  the real app in process (create_app + app_client, httpx over ASGI), one event loop, no Redis; "
         "relay not in process:"
@@ -585,7 +553,7 @@ def machine_facts(backends: Sequence[str], postgres_url: str) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.content", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    add_backend_arguments(parser)
     parser.add_argument(
         "--requests", type=int, default=DEFAULT_REQUESTS, help="requests timed per series (and per mode)"
     )
@@ -594,11 +562,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=int,
         default=DEFAULT_CONCURRENCY,
         help="concurrent client tasks in the second measurement (0 skips it)",
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=postgres_admin_url(),
-        help="PostgreSQL server (its database is the admin one the bench creates and drops its own from)",
     )
     args = parser.parse_args(argv)
     if args.requests < 1:
@@ -611,13 +574,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 async def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     configure_logging("console", "WARNING")
-    backends: tuple[str, ...] = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    backends = chosen_backends(args.backend)
     machine_facts(backends, args.postgres_url)
     results: list[tuple[str, BackendResult]] = []
-    for backend in backends:
-        if backend == "postgresql" and not reachable(args.postgres_url, 5432):
-            print(f"\nnote: PostgreSQL is not reachable at {args.postgres_url.rpartition('@')[2]}; skipped")
-            continue
+    for backend in reachable_backends(backends, args.postgres_url):
         result = await run_backend(backend, args.requests, args.concurrency, args.postgres_url)
         report(result, args.requests)
         results.append((backend, result))

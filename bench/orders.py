@@ -64,27 +64,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import (
     APP_PACKAGES,
+    add_backend_arguments,
     app_settings,
+    chosen_backends,
     fresh_database,
     load_average,
     mean,
+    migrated_runtime,
     percentile,
     print_machine,
+    print_table,
+    reachable_backends,
     server_version,
 )
 from rustok.api.app import create_app
 from rustok.commerce.models import InventoryLevel, Order, OrderLine
-from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.logging import configure_logging
 from rustok.core.settings import Settings
-from rustok.core.tenancy import TenantScope
-from rustok.core.uow import SessionFactory, UnitOfWork
-from rustok.migrations import upgrade_async
-from rustok.outbox.writer import OutboxWriter
 from rustok.testing.auth import new_tenant, sign_in_as
 from rustok.testing.commerce import make_product, make_variant
 from rustok.testing.http import app_client
-from rustok.testing.services import postgres_admin_url, reachable
 
 TENANT_SLUG = "bench-orders"
 ORDERS = "/api/commerce/orders"
@@ -280,13 +279,6 @@ def bench_settings(url: str, buyers: int) -> Settings:
     )
 
 
-async def prepare_tenant(sessions: SessionFactory) -> uuid.UUID:
-    def make_uow(scope: TenantScope) -> UnitOfWork:
-        return UnitOfWork(sessions, scope, events=OutboxWriter())
-
-    return await new_tenant(make_uow, TENANT_SLUG)
-
-
 async def new_variant(client: httpx.AsyncClient, manager: dict[str, str], title: str, stock: int) -> str:
     product = await make_product(client, manager, title=title, status="active")
     variant = await make_variant(client, manager, product["id"], amount=PRICE, quantity=stock)
@@ -296,59 +288,46 @@ async def new_variant(client: httpx.AsyncClient, manager: dict[str, str], title:
 async def run_backend(backend: str, buyers: int, per_buyer: int, postgres_url: str) -> BackendResult:
     began = time.perf_counter()
     total = buyers * per_buyer
-    async with fresh_database(backend, postgres_url) as url:
-        settings = bench_settings(url, buyers)
-        engine = create_engine(settings)
-        try:
-            await upgrade_async(engine)
-            version = await server_version(engine)
-            sessions = create_sessionmaker(engine)
-            tenant_id = await prepare_tenant(sessions)
-            app = create_app(settings, engine=engine, session_factory=sessions, configure_logs=False)
-            async with app_client(app) as client:
-                manager = (await sign_in_as(client, app, tenant_id, "manager")).headers
-                customers = [
-                    (await sign_in_as(client, app, tenant_id, "customer")).headers for _ in range(buyers)
-                ]
-                warm = await new_variant(client, manager, "Warm-up", buyers)
-                hot = Scenario("hot", f"hot: {buyers} buyers, one variant")
-                hot_id = await new_variant(client, manager, "Hot", total // 2)
-                hot.stock[hot_id] = total // 2
-                cold = Scenario("cold", f"cold: {buyers} buyers, a variant each")
-                cold_ids = [
-                    await new_variant(client, manager, f"Cold {n}", per_buyer // 2) for n in range(buyers)
-                ]
-                cold.stock = dict.fromkeys(cold_ids, per_buyer // 2)
-                await asyncio.gather(*(place(client, headers, warm, None) for headers in customers))
-                print(
-                    f"  {backend}: ready in {time.perf_counter() - began:.1f} s; {buyers} buyers x "
-                    f"{per_buyer} orders, hot then cold...",
-                    flush=True,
-                )
-                began = time.perf_counter()
-                bare = await run_bare(client, {"X-Tenant-ID": str(tenant_id)}, buyers, per_buyer)
-                await run_scenario(client, customers, lambda _: hot_id, per_buyer, hot)
-                await check_stock(engine, hot)
-                await run_scenario(client, customers, lambda index: cold_ids[index], per_buyer, cold)
-                await check_stock(engine, cold)
-                print(f"  {backend}: done in {time.perf_counter() - began:.1f} s", flush=True)
-            orders, numbers = await check_numbers(engine)
-        finally:
-            await engine.dispose()
+    async with (
+        fresh_database(backend, postgres_url) as url,
+        migrated_runtime(bench_settings(url, buyers)) as runtime,
+    ):
+        engine = runtime.engine
+        version = await server_version(engine)
+        tenant_id = await new_tenant(runtime.uow, TENANT_SLUG)
+        app = create_app(runtime=runtime, configure_logs=False)
+        async with app_client(app) as client:
+            manager = (await sign_in_as(client, app, tenant_id, "manager")).headers
+            customers = [
+                (await sign_in_as(client, app, tenant_id, "customer")).headers for _ in range(buyers)
+            ]
+            warm = await new_variant(client, manager, "Warm-up", buyers)
+            hot = Scenario("hot", f"hot: {buyers} buyers, one variant")
+            hot_id = await new_variant(client, manager, "Hot", total // 2)
+            hot.stock[hot_id] = total // 2
+            cold = Scenario("cold", f"cold: {buyers} buyers, a variant each")
+            cold_ids = [
+                await new_variant(client, manager, f"Cold {n}", per_buyer // 2) for n in range(buyers)
+            ]
+            cold.stock = dict.fromkeys(cold_ids, per_buyer // 2)
+            await asyncio.gather(*(place(client, headers, warm, None) for headers in customers))
+            print(
+                f"  {backend}: ready in {time.perf_counter() - began:.1f} s; {buyers} buyers x "
+                f"{per_buyer} orders, hot then cold...",
+                flush=True,
+            )
+            began = time.perf_counter()
+            bare = await run_bare(client, {"X-Tenant-ID": str(tenant_id)}, buyers, per_buyer)
+            await run_scenario(client, customers, lambda _: hot_id, per_buyer, hot)
+            await check_stock(engine, hot)
+            await run_scenario(client, customers, lambda index: cold_ids[index], per_buyer, cold)
+            await check_stock(engine, cold)
+            print(f"  {backend}: done in {time.perf_counter() - began:.1f} s", flush=True)
+        orders, numbers = await check_numbers(engine)
     return BackendResult(version, [hot, cold], bare, buyers, per_buyer, orders, numbers, load_average())
 
 
 # ---------------------------------------------------------------------------------------------- report
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> None:
-    widths = [max(len(line[i]) for line in (header, *rows)) for i in range(len(header))]
-    for line in (header, *rows):
-        cells = [
-            cell.rjust(width) if align else cell.ljust(width)
-            for cell, width, align in zip(line, widths, right, strict=True)
-        ]
-        print("  " + "  ".join(cells).rstrip())
 
 
 def _ms(values: Sequence[float], share: float) -> str:
@@ -402,7 +381,7 @@ def report(result: BackendResult) -> None:
             "",
         ]
     )
-    _table(
+    print_table(
         (
             "scenario",
             "requests",
@@ -475,7 +454,7 @@ def headline(results: Sequence[tuple[str, BackendResult]]) -> None:
                 "",
             ]
         )
-    _table(
+    print_table(
         ("backend", "scenario", "placed/s", "÷ bare", "p50 ÷ bare", "p99 ÷ bare", "409 p50 ÷ bare", "stock"),
         rows,
         (False, False, True, True, True, True, True, False),
@@ -483,9 +462,7 @@ def headline(results: Sequence[tuple[str, BackendResult]]) -> None:
 
 
 def machine_facts(backends: Sequence[str], postgres_url: str) -> None:
-    print_machine("orders benchmark", APP_PACKAGES)
-    if "postgresql" in backends:
-        print(f"  PostgreSQL server: {postgres_url.rpartition('@')[2]} (version below)")
+    print_machine("orders benchmark", APP_PACKAGES, backends=backends, postgres_url=postgres_url)
     print(
         "  the real app in process (create_app + app_client, httpx over ASGI), one event loop, no Redis; "
         "relay not in process:"
@@ -498,18 +475,13 @@ def machine_facts(backends: Sequence[str], postgres_url: str) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.orders", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    add_backend_arguments(parser)
     parser.add_argument("--buyers", type=int, default=DEFAULT_BUYERS, help="concurrent buyers (client tasks)")
     parser.add_argument(
         "--orders-per-buyer",
         type=int,
         default=DEFAULT_ORDERS_PER_BUYER,
         help="orders each buyer places per scenario, one after the other (stock: half of them)",
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=postgres_admin_url(),
-        help="PostgreSQL server (its database is the admin one the bench creates and drops its own from)",
     )
     args = parser.parse_args(argv)
     if args.buyers < 1:
@@ -522,13 +494,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 async def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging("console", "WARNING")
-    backends: tuple[str, ...] = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    backends = chosen_backends(args.backend)
     machine_facts(backends, args.postgres_url)
     results: list[tuple[str, BackendResult]] = []
-    for backend in backends:
-        if backend == "postgresql" and not reachable(args.postgres_url, 5432):
-            print(f"\nnote: PostgreSQL is not reachable at {args.postgres_url.rpartition('@')[2]}; skipped")
-            continue
+    for backend in reachable_backends(backends, args.postgres_url):
         result = await run_backend(backend, args.buyers, args.orders_per_buyer, args.postgres_url)
         report(result)
         results.append((backend, result))

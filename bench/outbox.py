@@ -62,38 +62,41 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import platform
 import sqlite3
 import time
 import timeit
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata as dist_metadata
 from typing import Any, cast
 
 from sqlalchemy import Column, Index, MetaData, String, Table, Uuid, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bench.common import cpu_model, fresh_database, load_average, mean, percentile
+from bench.common import (
+    add_backend_arguments,
+    chosen_backends,
+    fresh_database,
+    load_average,
+    mean,
+    percentile,
+    print_machine,
+)
+from rustok.bootstrap import open_runtime
 from rustok.content.events import NodeCreated
-from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.events import Envelope
 from rustok.core.ids import new_id
 from rustok.core.logging import configure_logging
 from rustok.core.models import NAMING_CONVENTION, Base, IdMixin, TenantMixin, TimestampMixin
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
-from rustok.core.uow import SessionFactory, UnitOfWork
+from rustok.core.uow import UnitOfWork, UnitOfWorkFactory
 from rustok.migrations import upgrade_async
 from rustok.outbox.models import SysEvent
 from rustok.outbox.registry import ConsumerRegistry
-from rustok.outbox.relay import Relay, RelayConfig
-from rustok.outbox.writer import OutboxWriter, event_row
-from rustok.testing.services import postgres_admin_url
-from rustok.testing.uows import uows_on
+from rustok.outbox.relay import Relay
+from rustok.outbox.writer import event_row
 
 BATCH = 100  # events per unit of work in the throughput runs, rows per transaction in the ceiling
 RELAY_BATCH = 500
@@ -339,11 +342,11 @@ def _count_batches(events: int) -> list[int]:
     return sizes
 
 
-async def produce_batches(sessions: SessionFactory, writer: OutboxWriter, events: int) -> None:
+async def produce_batches(uows: UnitOfWorkFactory, events: int) -> None:
     """Commit ``events`` node.created events, ``BATCH`` per unit of work, tenants in turn."""
     for index, size in enumerate(_count_batches(events)):
         tenant = TENANTS[index % len(TENANTS)]
-        async with UnitOfWork(sessions, TenantScope.of(tenant), events=writer) as uow:
+        async with uows(TenantScope.of(tenant)) as uow:
             for _ in range(size):
                 uow.record(NodeCreated(node_id=uuid.uuid4(), kind="post"))
 
@@ -366,15 +369,14 @@ async def running(relay: Relay) -> AsyncIterator[None]:
 
 async def measure_throughput(
     engine: AsyncEngine,
-    sessions: SessionFactory,
-    writer: OutboxWriter,
+    uows: UnitOfWorkFactory,
     relay: Relay,
     effects: Effects,
     n: int,
 ) -> Throughput:
     # Drain: a backlog committed first, then one relay delivers it.
     started = time.perf_counter()
-    await produce_batches(sessions, writer, n)
+    await produce_batches(uows, n)
     writer_rate = n / (time.perf_counter() - started)
     async with engine.begin() as connection:  # fresh statistics, as autovacuum keeps them on a live system
         await connection.execute(text("ANALYZE"))
@@ -386,7 +388,7 @@ async def measure_throughput(
 
     # The same drain with the consumer's INSERTs batched per unit of work (before_commit).
     sample = min(n, BATCHED_SAMPLE)
-    await produce_batches(sessions, writer, sample)
+    await produce_batches(uows, sample)
     async with engine.begin() as connection:
         await connection.execute(text("ANALYZE"))
     effects.expect(sample)
@@ -403,7 +405,7 @@ async def measure_throughput(
     effects.expect(n)
     async with running(relay):
         started = time.perf_counter()
-        await produce_batches(sessions, writer, n)
+        await produce_batches(uows, n)
         produced = time.perf_counter()
         await effects.wait()
     e2e_rate = n / (max(effects.times.values()) - started)
@@ -429,7 +431,7 @@ async def measure_throughput(
     started = time.perf_counter()
     for index, size in enumerate(_count_batches(sample)):
         tenant = TENANTS[index % len(TENANTS)]
-        async with UnitOfWork(sessions, TenantScope.of(tenant), events=writer) as uow:
+        async with uows(TenantScope.of(tenant)) as uow:
             for _ in range(size):
                 await apply_effect(uow, new_id(), tenant, uuid.uuid4(), "post")
     effect_rate = sample / (time.perf_counter() - started)
@@ -439,8 +441,7 @@ async def measure_throughput(
 
 
 async def measure_lag(
-    sessions: SessionFactory,
-    writer: OutboxWriter,
+    uows: UnitOfWorkFactory,
     relay: Relay,
     effects: Effects,
     rate: float,
@@ -459,7 +460,7 @@ async def measure_lag(
         try:
             began = time.perf_counter()
             tenant = TENANTS[index % len(TENANTS)]
-            async with UnitOfWork(sessions, TenantScope.of(tenant), events=writer) as uow:
+            async with uows(TenantScope.of(tenant)) as uow:
                 envelope = uow.record(NodeCreated(node_id=uuid.uuid4(), kind="post"))
             returned = time.perf_counter()
         finally:
@@ -516,13 +517,11 @@ async def measure_lag(
     )
 
 
-async def _write(
-    sessions: SessionFactory, writer: OutboxWriter, tenant: uuid.UUID, emit: bool, content_like: bool
-) -> float:
+async def _write(uows: UnitOfWorkFactory, tenant: uuid.UUID, emit: bool, content_like: bool) -> float:
     """One unit of work: a node row (the minimal write), or a node with a title and a body in two locales,
     as a content module creates one (three INSERT statements); with or without its node.created event."""
     began = time.perf_counter()
-    async with UnitOfWork(sessions, TenantScope.of(tenant), events=writer) as uow:
+    async with uows(TenantScope.of(tenant)) as uow:
         node = BenchNode(id=new_id(), tenant_id=tenant, kind="post", title="A node of the benchmark")
         uow.session.add(node)
         if content_like:
@@ -534,11 +533,9 @@ async def _write(
     return (time.perf_counter() - began) * 1e6
 
 
-async def measure_emit_cost(
-    sessions: SessionFactory, writer: OutboxWriter, *, content_like: bool
-) -> EmitCost:
+async def measure_emit_cost(uows: UnitOfWorkFactory, *, content_like: bool) -> EmitCost:
     for index in range(100):  # warm-up: connections, statement caches
-        await _write(sessions, writer, TENANTS[index % len(TENANTS)], bool(index % 2), content_like)
+        await _write(uows, TENANTS[index % len(TENANTS)], bool(index % 2), content_like)
     without: list[float] = []
     with_: list[float] = []
     index = 0
@@ -546,40 +543,32 @@ async def measure_emit_cost(
         emit = chunk % 2 == 1
         target = with_ if emit else without
         for _ in range(EMIT_CHUNK):
-            target.append(await _write(sessions, writer, TENANTS[index % len(TENANTS)], emit, content_like))
+            target.append(await _write(uows, TENANTS[index % len(TENANTS)], emit, content_like))
             index += 1
     return EmitCost(EMIT_WRITES, without, with_)
 
 
 async def run_backend(backend: str, events: int, rate: float, seconds: float) -> BackendResult:
     async with fresh_database(backend) as url:
-        engine = create_engine(Settings(_env_file=None, database_url=url))
-        try:
+        effects = Effects()
+        registry = ConsumerRegistry()
+        registry.consumer("bench.effect", "node.created")(effects.handle)
+        settings = Settings(_env_file=None, database_url=url, relay_batch_size=RELAY_BATCH)
+        # One runtime: the producers' units of work and the relay share its engine and its outbox writer
+        # (which tells the relay when events commit), as the app and its in-process relay do.
+        async with open_runtime(settings, consumers=registry, redis=False) as runtime:
+            engine, uows = runtime.engine, runtime.uow
             version = await prepare(engine)
-            sessions = create_sessionmaker(engine)
-            writer = OutboxWriter()
-            effects = Effects()
-            registry = ConsumerRegistry()
-            registry.consumer("bench.effect", "node.created")(effects.handle)
-            relay = Relay(
-                uows_on(sessions, writer),
-                registry,
-                writer=writer,
-                config=RelayConfig(batch_size=RELAY_BATCH),
-                engine=engine,
-                name="bench-relay",
-            )
+            relay = runtime.relay(name="bench-relay")
             print(f"  {backend}: throughput ({events:,} events)...", flush=True)
-            throughput = await measure_throughput(engine, sessions, writer, relay, effects, events)
+            throughput = await measure_throughput(engine, uows, relay, effects, events)
             print(f"  {backend}: lag ({rate:,.0f}/s for {seconds:g} s)...", flush=True)
-            lag = await measure_lag(sessions, writer, relay, effects, rate, seconds)
+            lag = await measure_lag(uows, relay, effects, rate, seconds)
             print(f"  {backend}: lag, reference ({REFERENCE_RATE:,.0f}/s for {REFERENCE_SECONDS:g} s)...")
-            reference = await measure_lag(sessions, writer, relay, effects, REFERENCE_RATE, REFERENCE_SECONDS)
+            reference = await measure_lag(uows, relay, effects, REFERENCE_RATE, REFERENCE_SECONDS)
             print(f"  {backend}: emit cost ({EMIT_WRITES:,} writes each way)...", flush=True)
-            emit = await measure_emit_cost(sessions, writer, content_like=False)
-            emit_content = await measure_emit_cost(sessions, writer, content_like=True)
-        finally:
-            await engine.dispose()
+            emit = await measure_emit_cost(uows, content_like=False)
+            emit_content = await measure_emit_cost(uows, content_like=True)
     return BackendResult(backend, version, throughput, lag, reference, emit, emit_content, load_average())
 
 
@@ -705,25 +694,14 @@ def python_speed_us() -> float:
 
 
 def machine_facts(backends: Sequence[str]) -> None:
-    def version(name: str) -> str:
-        try:
-            return dist_metadata.version(name)
-        except dist_metadata.PackageNotFoundError:
-            return "?"
-
-    print("outbox benchmark")
-    print(f"  Python {platform.python_version()} ({platform.python_implementation()}), {platform.platform()}")
-    print(
-        f"  CPU: {os.cpu_count()} logical cores, {cpu_model()}; "
-        f"load average now {load_average()} (other processes skew every figure)"
+    print_machine(
+        "outbox benchmark",
+        [("SQLAlchemy", "sqlalchemy"), ("aiosqlite", "aiosqlite"), ("asyncpg", "asyncpg")],
+        cpu_notes=[
+            f"CPU probe: sum(range(1000)) takes {python_speed_us():.1f} us in this Python (lower is faster)"
+        ],
+        backends=backends,
     )
-    print(f"  CPU probe: sum(range(1000)) takes {python_speed_us():.1f} us in this Python (lower is faster)")
-    print(
-        f"  SQLite {sqlite3.sqlite_version}; SQLAlchemy {version('sqlalchemy')}, "
-        f"aiosqlite {version('aiosqlite')}, asyncpg {version('asyncpg')}"
-    )
-    if "postgresql" in backends:
-        print(f"  PostgreSQL server: {postgres_admin_url().rpartition('@')[2]} (version below)")
     print(
         f"  one relay (batch_size={RELAY_BATCH}), one consumer (an INSERT per event), {len(TENANTS)} "
         f"tenants, producer and relay in this process"
@@ -732,7 +710,7 @@ def machine_facts(backends: Sequence[str]) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.outbox", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "all"), default="all")
+    add_backend_arguments(parser, every="all", postgres_url=False)
     parser.add_argument("--events", type=int, default=20_000, help="events per throughput run")
     parser.add_argument("--rate", type=float, default=1_000.0, help="offered rate of the lag run, events/s")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the lag run")
@@ -742,7 +720,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 async def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     configure_logging("console", "WARNING")
-    backends = ("sqlite", "postgresql") if args.backend == "all" else (args.backend,)
+    backends = chosen_backends(args.backend)
     machine_facts(backends)
     for backend in backends:
         report(await run_backend(backend, args.events, args.rate, args.seconds))

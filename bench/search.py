@@ -78,19 +78,25 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import (
     APP_PACKAGES,
+    add_backend_arguments,
     app_settings,
+    chosen_backends,
     fresh_database,
     load_average,
     mean,
+    migrated_runtime,
+    new_tenant_with_german,
     percentile,
     print_machine,
+    print_table,
+    reachable_backends,
     server_version,
 )
 from rustok.api.app import create_app
+from rustok.bootstrap import Runtime, open_runtime
 from rustok.content.models import Node, NodeBody, NodeTag, NodeTranslation, Tag, TagTranslation
 from rustok.content.schemas import BodyIn, NodeCreate, TranslationIn
 from rustok.content.service import create_node
-from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.events import Envelope
 from rustok.core.logging import configure_logging
 from rustok.core.models import Base
@@ -98,21 +104,14 @@ from rustok.core.permissions import Role
 from rustok.core.security import Principal
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
-from rustok.core.uow import SessionFactory, UnitOfWork
+from rustok.core.uow import UnitOfWork, UnitOfWorkFactory
 from rustok.index.consumers import CONSUMERS as INDEX_CONSUMERS
 from rustok.index.models import ContentDocument, ProductDocument
 from rustok.index.search import RANK_WINDOW, SearchQuery, search
 from rustok.index.service import rebuild
-from rustok.migrations import upgrade_async
 from rustok.outbox.registry import Consumer, ConsumerRegistry, consumer
-from rustok.outbox.relay import Relay
-from rustok.outbox.writer import OutboxWriter
-from rustok.tenants.schemas import LocaleIn
-from rustok.tenants.service import enable_locale, tenant_locales
-from rustok.testing.auth import new_tenant
+from rustok.tenants.service import tenant_locales
 from rustok.testing.http import app_client
-from rustok.testing.services import postgres_admin_url, reachable
-from rustok.testing.uows import uows_on
 
 TENANT_SLUG = "bench-search"
 LOCALES = ("en", "de")
@@ -344,24 +343,24 @@ class Load:
 
 
 async def _insert(
-    sessions: SessionFactory, tenant_id: uuid.UUID, batches: Sequence[tuple[Table, list[Row]]]
+    uows: UnitOfWorkFactory, tenant_id: uuid.UUID, batches: Sequence[tuple[Table, list[Row]]]
 ) -> None:
-    async with UnitOfWork(sessions, TenantScope.of(tenant_id)) as uow:
+    async with uows(TenantScope.of(tenant_id)) as uow:
         for table, rows in batches:
             if rows:
                 await uow.session.execute(insert(table), rows)
 
 
-async def load_source(sessions: SessionFactory, corpus: Corpus, tenant_id: uuid.UUID, nodes: int) -> float:
+async def load_source(uows: UnitOfWorkFactory, corpus: Corpus, tenant_id: uuid.UUID, nodes: int) -> float:
     """The content module's rows for ``nodes`` nodes, bulk-inserted; the seconds it took."""
     began = time.perf_counter()
     tags, tag_translations = _tag_rows(corpus, tenant_id, NOW)
-    await _insert(sessions, tenant_id, [(table_of(Tag), tags), (table_of(TagTranslation), tag_translations)])
+    await _insert(uows, tenant_id, [(table_of(Tag), tags), (table_of(TagTranslation), tag_translations)])
     per_batch = BATCH // 2  # two translations and two bodies per node
     for first in range(0, nodes, per_batch):
         rows = _source_rows(corpus, tenant_id, first, min(per_batch, nodes - first), NOW)
         await _insert(
-            sessions,
+            uows,
             tenant_id,
             [
                 (table_of(Node), rows.nodes),
@@ -375,26 +374,25 @@ async def load_source(sessions: SessionFactory, corpus: Corpus, tenant_id: uuid.
     return time.perf_counter() - began
 
 
-async def load(
-    engine: AsyncEngine, sessions: SessionFactory, corpus: Corpus, tenant_id: uuid.UUID, nodes: int
-) -> Load:
-    source_seconds = await load_source(sessions, corpus, tenant_id, nodes)
+async def load(runtime: Runtime, corpus: Corpus, tenant_id: uuid.UUID, nodes: int) -> Load:
+    engine = runtime.engine
+    source_seconds = await load_source(runtime.uow, corpus, tenant_id, nodes)
     await settle(
         engine, [table_of(m) for m in (Node, NodeTranslation, NodeBody, NodeTag, Tag, TagTranslation)]
     )
     print(f"    source rows in {source_seconds:.1f} s; rebuilding the index...", flush=True)
     began = time.perf_counter()
-    result = await rebuild(uows_on(sessions), tenant_id, "content", batch_size=REBUILD_BATCH)
+    result = await rebuild(runtime.uow, tenant_id, "content", batch_size=REBUILD_BATCH)
     rebuild_seconds = time.perf_counter() - began
     if result.processed != nodes:
         raise RuntimeError(f"the rebuild walked {result.processed} nodes, not {nodes}")
-    async with UnitOfWork(sessions, TenantScope.of(tenant_id), write=False) as uow:
+    async with runtime.uow(TenantScope.of(tenant_id), write=False) as uow:
         documents = len((await uow.session.execute(select(ContentDocument.id))).all())
     products = nodes // 10
     began = time.perf_counter()
     for first in range(0, products, BATCH):
         rows = _product_rows(corpus, tenant_id, first, min(BATCH, products - first), NOW)
-        await _insert(sessions, tenant_id, [(table_of(ProductDocument), rows)])
+        await _insert(runtime.uow, tenant_id, [(table_of(ProductDocument), rows)])
     products_seconds = time.perf_counter() - began
     await settle(engine, [table_of(ContentDocument), table_of(ProductDocument)])
     return Load(nodes, documents, products, source_seconds, rebuild_seconds, products_seconds)
@@ -460,9 +458,9 @@ async def run_series(
             series.full_pages += hits == 20
 
 
-def service_call(sessions: SessionFactory, tenant_id: uuid.UUID) -> Callable[[str], Awaitable[int]]:
+def service_call(uows: UnitOfWorkFactory, tenant_id: uuid.UUID) -> Callable[[str], Awaitable[int]]:
     async def call(query: str) -> int:
-        async with UnitOfWork(sessions, TenantScope.of(tenant_id), write=False) as uow:
+        async with uows(TenantScope.of(tenant_id), write=False) as uow:
             page = await search(uow.session, SearchQuery(text=query, limit=20))
         return len(page.items)
 
@@ -505,18 +503,27 @@ def counted(item: Consumer, deliveries: list[int]) -> Consumer:
     return consumer(item.name, *item.event_types)(handler)
 
 
-async def consumer_throughput(
-    sessions: SessionFactory, corpus: Corpus, tenant_id: uuid.UUID, count: int
-) -> Indexing:
+async def consumer_throughput(runtime: Runtime, corpus: Corpus, tenant_id: uuid.UUID, count: int) -> Indexing:
     """``count`` published nodes (two translations and bodies each) made through the content service
     while no relay runs; then one relay with the index consumers drains their events, timed."""
     deliveries = [0]
-    writer = OutboxWriter()
-    relay = Relay(
-        uows_on(sessions, writer),
-        ConsumerRegistry(counted(c, deliveries) for c in INDEX_CONSUMERS),
-        writer=writer,
-    )
+    registry = ConsumerRegistry(counted(c, deliveries) for c in INDEX_CONSUMERS)
+    # A runtime of the index consumers alone (counted) on the same engine and sessions, with an outbox
+    # writer of its own: what its units of work record, its relay is told of.
+    async with open_runtime(
+        runtime.settings,
+        engine=runtime.engine,
+        session_factory=runtime.sessions,
+        consumers=registry,
+        redis=False,
+    ) as indexing:
+        return await _drain_indexing(indexing, corpus, tenant_id, count, deliveries)
+
+
+async def _drain_indexing(
+    runtime: Runtime, corpus: Corpus, tenant_id: uuid.UUID, count: int, deliveries: list[int]
+) -> Indexing:
+    relay = runtime.relay()
     await relay.run_until_idle()  # what the setup left
     deliveries[0] = 0
     admin = Principal(tenant_id=tenant_id, role=Role.ADMIN)
@@ -532,14 +539,14 @@ async def consumer_throughput(
             ],
             bodies=[BodyIn(locale=locale, body=" ".join(corpus.slice(rng, 60, 100))) for locale in LOCALES],
         )
-        async with UnitOfWork(sessions, TenantScope.of(tenant_id), events=writer) as uow:
+        async with runtime.uow(TenantScope.of(tenant_id)) as uow:
             locales = await tenant_locales(uow)
             view = await create_node(uow, admin, data, locales=locales, moderate_comments=False)
         node_ids.append(view.node.id)
     began = time.perf_counter()
     await relay.run_until_idle()
     seconds = time.perf_counter() - began
-    async with UnitOfWork(sessions, TenantScope.of(tenant_id), write=False) as uow:
+    async with runtime.uow(TenantScope.of(tenant_id), write=False) as uow:
         found = await uow.session.execute(
             select(ContentDocument.id).where(ContentDocument.node_id.in_(node_ids))
         )
@@ -563,78 +570,47 @@ def bench_settings(url: str) -> Settings:
     return app_settings(url)
 
 
-async def prepare_tenant(sessions: SessionFactory) -> uuid.UUID:
-    def make_uow(scope: TenantScope) -> UnitOfWork:
-        return UnitOfWork(sessions, scope, events=OutboxWriter())
-
-    tenant_id = await new_tenant(make_uow, TENANT_SLUG)
-    async with make_uow(TenantScope.of(tenant_id)) as uow:
-        await enable_locale(uow, tenant_id, LocaleIn(locale="de", name="Deutsch"))
-    return tenant_id
-
-
 async def run_backend(
     backend: str, corpus: Corpus, nodes: int, queries: int, event_nodes: int, postgres_url: str
 ) -> BackendResult:
-    async with fresh_database(backend, postgres_url) as url:
-        settings = bench_settings(url)
-        engine = create_engine(settings)
-        try:
-            await upgrade_async(engine)
-            version = await server_version(engine)
-            sessions = create_sessionmaker(engine)
-            tenant_id = await prepare_tenant(sessions)
-            print(
-                f"  {backend}: loading {nodes:,} nodes x 2 locales + {nodes // 10:,} products...", flush=True
-            )
-            loaded = await load(engine, sessions, corpus, tenant_id, nodes)
-            print(f"  {backend}: rebuilt in {loaded.rebuild_seconds:.1f} s; querying...", flush=True)
-            count = queries + WARMUP
-            all_series: list[Series] = []
-            call = service_call(sessions, tenant_id)
-            for key, label in (
-                ("one", "one word (rank 50-5,000)"),
-                ("two", "two words (rank 20-2,000)"),
-                ("phrase", 'phrase ("a b" from the text)'),
-                ("frequent", "frequent word (rank 1-10)"),
-            ):
-                series = Series(key, f"service: {label}")
-                size = min(count, FREQUENT_QUERIES + WARMUP) if key == "frequent" else count
-                await run_series(series, query_texts(corpus, key, size), call)
-                all_series.append(series)
-            app = create_app(settings, engine=engine, session_factory=sessions, configure_logs=False)
-            async with app_client(app) as client:
-                headers = {"X-Tenant-ID": str(tenant_id)}
-                bare = Series("bare", "HTTP: GET /health/live (baseline)")
-                route = Series("http_one", "HTTP: GET /api/search, one word")
-                texts = query_texts(corpus, "one", count)
-                # Alternate in chunks so drift hits both alike.
-                for start in range(0, count, 50):
-                    chunk = texts[start : start + 50]
-                    warmup = WARMUP if start == 0 else 0  # the first chunk only
-                    await run_series(bare, chunk, http_call(client, headers, "/health/live"), warmup)
-                    await run_series(route, chunk, http_call(client, headers, "/api/search"), warmup)
-                all_series += [route, bare]
-            print(
-                f"  {backend}: {event_nodes:,} nodes through the content service and the relay...", flush=True
-            )
-            indexing = await consumer_throughput(sessions, corpus, tenant_id, event_nodes)
-        finally:
-            await engine.dispose()
+    async with fresh_database(backend, postgres_url) as url, migrated_runtime(bench_settings(url)) as runtime:
+        version = await server_version(runtime.engine)
+        tenant_id = await new_tenant_with_german(runtime.uow, TENANT_SLUG)
+        print(f"  {backend}: loading {nodes:,} nodes x 2 locales + {nodes // 10:,} products...", flush=True)
+        loaded = await load(runtime, corpus, tenant_id, nodes)
+        print(f"  {backend}: rebuilt in {loaded.rebuild_seconds:.1f} s; querying...", flush=True)
+        count = queries + WARMUP
+        all_series: list[Series] = []
+        call = service_call(runtime.uow, tenant_id)
+        for key, label in (
+            ("one", "one word (rank 50-5,000)"),
+            ("two", "two words (rank 20-2,000)"),
+            ("phrase", 'phrase ("a b" from the text)'),
+            ("frequent", "frequent word (rank 1-10)"),
+        ):
+            series = Series(key, f"service: {label}")
+            size = min(count, FREQUENT_QUERIES + WARMUP) if key == "frequent" else count
+            await run_series(series, query_texts(corpus, key, size), call)
+            all_series.append(series)
+        app = create_app(runtime=runtime, configure_logs=False)
+        async with app_client(app) as client:
+            headers = {"X-Tenant-ID": str(tenant_id)}
+            bare = Series("bare", "HTTP: GET /health/live (baseline)")
+            route = Series("http_one", "HTTP: GET /api/search, one word")
+            texts = query_texts(corpus, "one", count)
+            # Alternate in chunks so drift hits both alike.
+            for start in range(0, count, 50):
+                chunk = texts[start : start + 50]
+                warmup = WARMUP if start == 0 else 0  # the first chunk only
+                await run_series(bare, chunk, http_call(client, headers, "/health/live"), warmup)
+                await run_series(route, chunk, http_call(client, headers, "/api/search"), warmup)
+            all_series += [route, bare]
+        print(f"  {backend}: {event_nodes:,} nodes through the content service and the relay...", flush=True)
+        indexing = await consumer_throughput(runtime, corpus, tenant_id, event_nodes)
     return BackendResult(version, loaded, all_series, indexing, load_average())
 
 
 # ------------------------------------------------------------------------------------------------- report
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> None:
-    widths = [max(len(line[i]) for line in (header, *rows)) for i in range(len(header))]
-    for line in (header, *rows):
-        cells = [
-            cell.rjust(width) if align else cell.ljust(width)
-            for cell, width, align in zip(line, widths, right, strict=True)
-        ]
-        print("  " + "  ".join(cells).rstrip())
 
 
 def _ms(values: Sequence[float], share: float) -> str:
@@ -681,7 +657,7 @@ def report(result: BackendResult) -> None:
                 f"{series.full_pages}/{len(values)}" if searched else "",
             ]
         )
-    _table(
+    print_table(
         ["series", "n", "p50 ms", "p95 ms", "p99 ms", "mean ms", "hits/page", "full pages"],
         rows,
         [False, True, True, True, True, True, True, True],
@@ -703,7 +679,7 @@ def headline(results: Sequence[tuple[str, BackendResult]], nodes: int) -> None:
         p95 = percentile(by_key["http_one"].latencies, 0.95) * 1000
         bare = percentile(by_key["bare"].latencies, 0.95) * 1000
         rows.append([backend, "one word via HTTP", f"{p95:.2f}", f"(bare /health/live p95 {bare:.2f} ms)"])
-    _table(["backend", "series", "p95 ms", "target"], rows, [False, False, True, False])
+    print_table(["backend", "series", "p95 ms", "target"], rows, [False, False, True, False])
     if nodes != DEFAULT_NODES:
         print(f"  (the target is stated for {DEFAULT_NODES:,} nodes; this run loaded {nodes:,})")
     for backend, result in results:
@@ -715,9 +691,7 @@ def headline(results: Sequence[tuple[str, BackendResult]], nodes: int) -> None:
 
 
 def machine_facts(backends: Sequence[str], postgres_url: str) -> None:
-    print_machine("search benchmark", APP_PACKAGES)
-    if "postgresql" in backends:
-        print(f"  PostgreSQL server: {postgres_url.rpartition('@')[2]} (version below)")
+    print_machine("search benchmark", APP_PACKAGES, backends=backends, postgres_url=postgres_url)
     print(
         "  service series: rustok.index.search.search in a read-only tenant unit of work per query; "
         f"rank window {RANK_WINDOW} per type"
@@ -729,7 +703,7 @@ def machine_facts(backends: Sequence[str], postgres_url: str) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.search", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    add_backend_arguments(parser)
     parser.add_argument("--nodes", type=int, default=DEFAULT_NODES, help="nodes loaded (two rows each)")
     parser.add_argument("--queries", type=int, default=DEFAULT_QUERIES, help="queries timed per series")
     parser.add_argument(
@@ -737,11 +711,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=int,
         default=DEFAULT_EVENT_NODES,
         help="nodes made through the content service for the consumers' throughput",
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=postgres_admin_url(),
-        help="PostgreSQL server (its database is the admin one the bench creates and drops its own from)",
     )
     args = parser.parse_args(argv)
     if args.nodes < 1:
@@ -756,7 +725,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 async def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     configure_logging("console", "WARNING")
-    backends: tuple[str, ...] = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    backends = chosen_backends(args.backend)
     machine_facts(backends, args.postgres_url)
     began = time.perf_counter()
     corpus = Corpus.make()
@@ -765,10 +734,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
         flush=True,
     )
     results: list[tuple[str, BackendResult]] = []
-    for backend in backends:
-        if backend == "postgresql" and not reachable(args.postgres_url, 5432):
-            print(f"\nnote: PostgreSQL is not reachable at {args.postgres_url.rpartition('@')[2]}; skipped")
-            continue
+    for backend in reachable_backends(backends, args.postgres_url):
         result = await run_backend(
             backend, corpus, args.nodes, args.queries, args.event_nodes, args.postgres_url
         )

@@ -75,32 +75,33 @@ from starlette.types import Message, Scope
 
 from bench.common import (
     APP_PACKAGES,
+    add_backend_arguments,
     app_settings,
+    chosen_backends,
     fresh_database,
     load_average,
     mean,
+    migrated_runtime,
     percentile,
     print_machine,
+    print_table,
+    reachable_backends,
     server_version,
 )
 from rustok.api.app import create_app
-from rustok.core.db import create_engine, create_sessionmaker
+from rustok.bootstrap import Runtime, open_runtime
 from rustok.core.logging import configure_logging
 from rustok.core.routing import make_router, walk_routes
 from rustok.core.security import public
 from rustok.core.settings import Settings
-from rustok.core.tenancy import TenantScope
-from rustok.core.uow import UnitOfWork
-from rustok.migrations import upgrade_async
 from rustok.outbox.registry import ConsumerRegistry
-from rustok.outbox.writer import OutboxWriter
 from rustok.tenants.cache import ResolvedTenant, TenantCache, TenantKey
 from rustok.tenants.http import CurrentTenant
 from rustok.tenants.resolution import resolve
 from rustok.tenants.schemas import TenantCreate
 from rustok.tenants.service import create_tenant
 from rustok.testing.http import app_client
-from rustok.testing.services import postgres_admin_url, reachable
+from rustok.testing.services import postgres_admin_url
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 KEY_PREFIX = "rustok:tenants:"  # the cache's keys; the bench flushes only these
@@ -135,14 +136,14 @@ class TenantQueries:
 class Process:
     """One app, started, as one process of the fleet would run it."""
 
+    runtime: Runtime
     app: FastAPI
     client: httpx.AsyncClient
     queries: TenantQueries
 
     @property
     def cache(self) -> TenantCache:
-        cache: TenantCache = self.app.state.tenant_cache
-        return cache
+        return self.runtime.tenant_cache
 
 
 @dataclass(slots=True)
@@ -251,24 +252,17 @@ def bench_settings(url: str, redis_url: str | None) -> Settings:
 @contextlib.asynccontextmanager
 async def process(url: str, redis_url: str | None = None) -> AsyncIterator[Process]:
     """A started app with an engine of its own (counted), its own tenant cache, and a client on it."""
-    settings = bench_settings(url, redis_url)
-    engine = create_engine(settings)
-    queries = TenantQueries()
-    event.listen(engine.sync_engine, "before_cursor_execute", queries)
-    try:
-        app = create_app(
-            settings,
-            engine=engine,
-            session_factory=create_sessionmaker(engine),
-            consumers=ConsumerRegistry(),
-            configure_logs=False,
-        )
-        add_bare_route(app)
-        async with app_client(app) as client:
-            yield Process(app, client, queries)
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", queries)
-        await engine.dispose()
+    async with open_runtime(bench_settings(url, redis_url), consumers=ConsumerRegistry()) as runtime:
+        engine = runtime.engine
+        queries = TenantQueries()
+        event.listen(engine.sync_engine, "before_cursor_execute", queries)
+        try:
+            app = create_app(runtime=runtime, configure_logs=False)
+            add_bare_route(app)
+            async with app_client(app) as client:
+                yield Process(runtime, app, client, queries)
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", queries)
 
 
 # ------------------------------------------------------------------------------------------- databases
@@ -276,16 +270,11 @@ async def process(url: str, redis_url: str | None = None) -> AsyncIterator[Proce
 
 async def prepare(url: str) -> str:
     """Migrate, create the tenants; the server's version."""
-    engine = create_engine(bench_settings(url, None))
-    try:
-        await upgrade_async(engine)
-        sessions = create_sessionmaker(engine)
-        async with UnitOfWork(sessions, TenantScope.all_tenants(), events=OutboxWriter()) as uow:
+    async with migrated_runtime(bench_settings(url, None), consumers=ConsumerRegistry()) as runtime:
+        async with runtime.platform(write=True) as uow:
             for slug in (SLUG, *OTHER_SLUGS):
                 await create_tenant(uow, TenantCreate(name=slug.replace("-", " ").title(), slug=slug))
-        return await server_version(engine)
-    finally:
-        await engine.dispose()
+        return await server_version(runtime.engine)
 
 
 # ------------------------------------------------------------------------------------------------- redis
@@ -508,16 +497,6 @@ async def run_backend(
 # ---------------------------------------------------------------------------------------------- report
 
 
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> None:
-    widths = [max(len(line[i]) for line in (header, *rows)) for i in range(len(header))]
-    for line in (header, *rows):
-        cells = [
-            cell.rjust(width) if align else cell.ljust(width)
-            for cell, width, align in zip(line, widths, right, strict=True)
-        ]
-        print("  " + "  ".join(cells).rstrip())
-
-
 def report(result: BackendResult) -> None:
     print()
     print(f"== {result.version} ==  (load average during the run: {result.load})")
@@ -540,7 +519,7 @@ def report(result: BackendResult) -> None:
                 verdict,
             ]
         )
-    _table(
+    print_table(
         ("burst", "db lookups", "FROM tenants", "responses", "wall", "expected"),
         rows,
         (False, True, True, False, True, False),
@@ -595,7 +574,7 @@ def report(result: BackendResult) -> None:
                 "",
             ]
         )
-    _table(("per request, us", "mean", "p50", "p99"), rows, (False, True, True, True))
+    print_table(("per request, us", "mean", "p50", "p99"), rows, (False, True, True, True))
     print(f"  raw: await cache.get(('slug', slug)), a hit: {t.cache_get_us:.2f} us per call (loop included)")
     print(
         "  raw: await resolve(cache, settings, headers), the middleware's lookup: "
@@ -604,12 +583,7 @@ def report(result: BackendResult) -> None:
 
 
 def machine_facts(backends: Sequence[str], redis_about: str) -> None:
-    print_machine(
-        "tenant cache benchmark",
-        [*APP_PACKAGES, ("redis-py", "redis")],
-    )
-    if "postgresql" in backends:
-        print(f"  PostgreSQL server: {postgres_admin_url().rpartition('@')[2]} (version below)")
+    print_machine("tenant cache benchmark", [*APP_PACKAGES, ("redis-py", "redis")], backends=backends)
     print(f"  Redis: {redis_about}")
     print("  the app in process (create_app + app_client, httpx over ASGI), no relay, one event loop")
 
@@ -618,7 +592,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.tenant_cache", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "all"), default="all")
+    add_backend_arguments(parser, every="all", postgres_url=False)
     parser.add_argument(
         "--requests", type=int, default=5_000, help="cached requests timed each way (resolved and bare)"
     )
@@ -634,16 +608,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 async def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     configure_logging("console", "WARNING")
-    backends: tuple[str, ...] = ("sqlite", "postgresql") if args.backend == "all" else (args.backend,)
+    backends = chosen_backends(args.backend)
     redis_url: str | None = None if args.redis.lower() == "none" else args.redis
     redis_ok, redis_about = await redis_facts(redis_url)
     machine_facts(backends, redis_about)
-    for backend in backends:
-        if backend == "postgresql" and not reachable(postgres_admin_url(), 5432):
-            print(
-                f"\nnote: PostgreSQL is not reachable at {postgres_admin_url().rpartition('@')[2]}; skipped"
-            )
-            continue
+    for backend in reachable_backends(backends, postgres_admin_url()):
         report(await run_backend(backend, args.requests, redis_url, redis_ok, redis_about))
 
 

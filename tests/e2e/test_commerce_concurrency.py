@@ -4,13 +4,11 @@ change one order's status. Each test runs the real app on a migrated database of
 (`isolated_database_url`) whose transactions really commit, so concurrent requests run on separate
 connections (the ``client`` fixture shares one connection, which serializes everything).
 
-On PostgreSQL the requests' transactions overlap (READ COMMITTED). To make each race happen every time
-rather than by luck, `at_once` lines the requests up as tests/e2e/test_content_concurrency.py does: the
-test holds the tenant's outbox lock (the advisory lock the ``sys_events`` trigger takes just before a
-writer commits, migration 0002), so every request does its reads and writes and then waits on a lock
-(the outbox lock, or the row lock of the stock level or order another request holds) until all of them
-are waiting; then it lets them go. On SQLite a writing unit of work takes the write lock up front
-(``BEGIN IMMEDIATE``), so writers queue and no barrier is needed (or possible).
+The requests race through the kit's `rustok.testing.at_once`: on PostgreSQL it holds the tenant's
+outbox lock, so every request does its reads and writes and then waits on a lock (the outbox lock, or the
+row lock of the stock level or order another request holds) until all of them are waiting; then it lets
+them go. On SQLite a writing unit of work takes the write lock up front (``BEGIN IMMEDIATE``), so writers
+queue and no barrier is needed (or possible).
 
 What the API promises is the same on both: a reservation never takes more than is available (api.md:
 "concurrent orders never sell more than available"), every placed order has its own number, no deadlock
@@ -19,7 +17,6 @@ and no 5xx.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Sequence
@@ -29,16 +26,12 @@ from typing import Any
 import httpx
 import pytest_asyncio
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from rustok.api.app import create_app
-from rustok.core.db import create_engine
+from rustok.bootstrap import Runtime, open_runtime
 from rustok.core.settings import Settings
 from rustok.outbox.registry import ConsumerRegistry
-from rustok.tenants.schemas import TenantCreate
-from rustok.tenants.service import create_tenant
-from rustok.testing import EventRecorder, http_client, login_as
+from rustok.testing import EventRecorder, app_client, at_once, login_as, new_tenant
 from rustok.testing.commerce import make_product, make_variant
 
 ORDERS = "/api/commerce/orders"
@@ -49,23 +42,25 @@ HOT_STOCK = 5
 MULTI_LINE_ORDERS = 20
 FIRST_ORDERS = 20
 RACERS = 4
-OUTBOX_LOCK_CLASS = 7201  # pg_advisory_xact_lock(7201, hashtext(tenant_id::text)) in migration 0002
-LINE_UP_TIMEOUT = 60.0  # seconds for every request to reach the barrier; a guard, not a measurement
 
 
 @dataclass(frozen=True, slots=True)
 class Live:
-    """An app on a database of its own, started, with a client on it and a tenant with a manager; on
-    PostgreSQL also an engine of the test's own for the barrier."""
+    """An app on a database of its own (its runtime), started, with a client on it and a tenant with a
+    manager."""
 
+    runtime: Runtime
     app: FastAPI
     client: httpx.AsyncClient
     tenant_id: uuid.UUID
     manager: dict[str, str]
-    barrier_engine: AsyncEngine | None
 
     def recorder(self) -> EventRecorder:
-        return EventRecorder(self.app.state.runtime.sessions)
+        return EventRecorder(self.runtime.sessions)
+
+    async def at_once(self, requests: Sequence[Awaitable[httpx.Response]]) -> list[httpx.Response]:
+        """The requests, concurrently, lined up at their commit on PostgreSQL (`rustok.testing.at_once`)."""
+        return await at_once(self.runtime.engine, self.tenant_id, requests)
 
     async def customers(self, count: int) -> list[dict[str, str]]:
         return [await login_as(self.client, self.app, self.tenant_id, "customer") for _ in range(count)]
@@ -97,69 +92,18 @@ class Live:
         return response.json()
 
 
-async def _new_tenant(app: FastAPI, slug: str) -> uuid.UUID:
-    uow = app.state.runtime.platform(write=True)
-    async with uow:
-        tenant = await create_tenant(uow, TenantCreate(name=slug.title(), slug=slug))
-    return tenant.id
-
-
 @pytest_asyncio.fixture(loop_scope="session")
-async def live(settings: Settings, isolated_database_url: str, database_backend: str) -> AsyncIterator[Live]:
-    """The real app on ``isolated_database_url`` (its own engine, with a pool big enough for every racer
-    to hold a connection at once: 40 plus as many overflow), a client on it, and a tenant ``acme`` with a
-    manager signed in."""
+async def live(settings: Settings, isolated_database_url: str) -> AsyncIterator[Live]:
+    """The real app on a runtime of its own on ``isolated_database_url`` (its engine's pool big enough for
+    every racer, and the barrier, to hold a connection at once: 40 plus as many overflow), a client on it,
+    and a tenant ``acme`` with a manager signed in."""
     configured = settings.model_copy(update={"database_url": isolated_database_url, "database_pool_size": 40})
-    application = create_app(configured, consumers=ConsumerRegistry(), configure_logs=False)
-    barrier = create_engine(configured) if database_backend == "postgresql" else None
-    try:
-        async with application.router.lifespan_context(application), http_client(application) as client:
-            tenant_id = await _new_tenant(application, "acme")
+    async with open_runtime(configured, consumers=ConsumerRegistry()) as runtime:
+        application = create_app(runtime=runtime, configure_logs=False)
+        async with app_client(application) as client:
+            tenant_id = await new_tenant(runtime.uow, "acme")
             manager = await login_as(client, application, tenant_id, "manager")
-            yield Live(application, client, tenant_id, manager, barrier)
-    finally:
-        if barrier is not None:
-            await barrier.dispose()
-
-
-async def _waiting_on_locks(connection: AsyncConnection) -> int:
-    await connection.execute(text("SELECT pg_stat_clear_snapshot()"))  # the view is cached per transaction
-    found = await connection.execute(
-        text(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-        )
-    )
-    return int(found.scalar_one())
-
-
-async def at_once(live: Live, requests: Sequence[Awaitable[httpx.Response]]) -> list[httpx.Response]:
-    """Send ``requests`` concurrently. On PostgreSQL, hold them all at their commit (the tenant's outbox
-    lock) until each one waits on a lock, then let them go: each read the data before any committed."""
-    if live.barrier_engine is None:
-        return list(await asyncio.gather(*requests))
-    lined_up = False
-    async with live.barrier_engine.connect() as connection:
-        transaction = await connection.begin()
-        await connection.execute(
-            text("SELECT pg_advisory_xact_lock(:lock_class, hashtext(:tenant))"),
-            {"lock_class": OUTBOX_LOCK_CLASS, "tenant": str(live.tenant_id)},
-        )
-        running = asyncio.gather(*requests)
-        try:
-            async with asyncio.timeout(LINE_UP_TIMEOUT):
-                while True:
-                    if await _waiting_on_locks(connection) >= len(requests):
-                        break
-                    await asyncio.sleep(0.02)
-            lined_up = True
-        except TimeoutError:
-            pass
-        finally:
-            await transaction.rollback()  # releases the lock
-    responses = list(await running)
-    assert lined_up, f"the requests did not all reach the barrier: {[r.status_code for r in responses]}"
-    return responses
+            yield Live(runtime, application, client, tenant_id, manager)
 
 
 def outcomes(responses: Sequence[httpx.Response]) -> Counter[tuple[int, str | None]]:
@@ -194,8 +138,8 @@ async def test_fifty_orders_for_the_last_ten_units_place_exactly_ten(live: Live)
     customers = await live.customers(CUSTOMERS)
 
     async with live.recorder().watch() as events:
-        responses = await at_once(
-            live, [live.place(customers[n % CUSTOMERS], variant["id"]) for n in range(ORDERS_AT_ONCE)]
+        responses = await live.at_once(
+            [live.place(customers[n % CUSTOMERS], variant["id"]) for n in range(ORDERS_AT_ONCE)]
         )
 
     assert outcomes(responses) == {
@@ -216,8 +160,8 @@ async def test_fifty_orders_for_the_last_ten_units_place_exactly_ten(live: Live)
     assert all(o["status"] == "pending" for o in listed.json()["items"])
     assert len({o["customer_id"] for o in placed}) > 1  # several customers got some
 
-    cancels = await at_once(
-        live, [live.client.post(f"{ORDERS}/{o['id']}/cancel", headers=live.manager) for o in placed]
+    cancels = await live.at_once(
+        [live.client.post(f"{ORDERS}/{o['id']}/cancel", headers=live.manager) for o in placed]
     )
 
     assert outcomes(cancels) == {(200, None): STOCK}, [r.text for r in cancels]
@@ -235,8 +179,7 @@ async def test_orders_for_two_hot_variants_in_either_order_do_not_deadlock_or_ov
     pairs = [(first["id"], second["id"]), (second["id"], first["id"])]
 
     async with live.recorder().watch() as events:
-        responses = await at_once(
-            live,
+        responses = await live.at_once(
             [live.place(customers[n % CUSTOMERS], *pairs[n % 2]) for n in range(MULTI_LINE_ORDERS)],
         )
 
@@ -261,8 +204,7 @@ async def test_a_tenants_first_orders_placed_at_once_are_numbered_one_to_n(live:
     customers = await live.customers(FIRST_ORDERS)
     variants = [await live.variant(1) for _ in range(FIRST_ORDERS)]
 
-    responses = await at_once(
-        live,
+    responses = await live.at_once(
         [live.place(headers, variant["id"]) for headers, variant in zip(customers, variants, strict=True)],
     )
 
@@ -297,8 +239,8 @@ async def test_staff_cancelling_one_order_at_once_release_its_stock_once(live: L
     managers = await live.managers(RACERS)
 
     async with live.recorder().watch() as events:
-        responses = await at_once(
-            live, [live.client.post(f"{ORDERS}/{order['id']}/cancel", headers=h) for h in managers]
+        responses = await live.at_once(
+            [live.client.post(f"{ORDERS}/{order['id']}/cancel", headers=h) for h in managers]
         )
 
     assert outcomes(responses) == {(200, None): 1, (409, "invalid_transition"): RACERS - 1}, [
@@ -332,8 +274,7 @@ async def test_completing_and_cancelling_one_order_at_once_applies_one_of_them(l
     managers = await live.managers(RACERS)
     path = f"{ORDERS}/{order['id']}"
 
-    responses = await at_once(
-        live,
+    responses = await live.at_once(
         [live.client.post(f"{path}/transition", json={"status": "completed"}, headers=managers[0])]
         + [live.client.post(f"{path}/cancel", headers=h) for h in managers[1:]],
     )

@@ -3,20 +3,15 @@ database of its own (`isolated_database_url`) whose transactions really commit, 
 on separate connections. (The ``client`` fixture shares one connection inside a rolled-back transaction,
 which serializes everything.)
 
-On PostgreSQL the requests' transactions overlap (READ COMMITTED). To make each race happen every time
-rather than by luck, `at_once` lines the requests up: the test holds the tenant's outbox lock (the
-advisory lock the ``sys_events`` trigger takes just before a writer commits, see migration 0002), so every
-request does its reads and writes and then waits, until all of them are waiting on a lock; then it lets
-them go. Every request has thus read the data before any other committed.
-
-On SQLite a writing unit of work takes the write lock up front (``BEGIN IMMEDIATE``), so writers queue and
-no barrier is needed (or possible). The outcomes the API promises are the same on both backends: every
-reply counted once, generated slugs distinct, no 5xx.
+The requests race through the kit's `rustok.testing.at_once`: on PostgreSQL it holds them all at their
+commit (the tenant's outbox lock) until each one waits on a lock, so every request has read the data
+before any other committed; on SQLite writers queue for the write lock, and no barrier is needed. The
+outcomes the API promises are the same on both backends: every reply counted once, generated slugs
+distinct, no 5xx.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
@@ -26,41 +21,48 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from rustok.api.app import create_app
-from rustok.core.db import create_engine
+from rustok.bootstrap import Runtime, open_runtime
 from rustok.core.settings import Settings
 from rustok.outbox.registry import ConsumerRegistry
-from rustok.tenants.schemas import TenantCreate
-from rustok.tenants.service import create_tenant
-from rustok.testing import EventRecorder, http_client, login_as, make_comment, make_node, make_tag
+from rustok.testing import (
+    EventRecorder,
+    app_client,
+    at_once,
+    login_as,
+    make_comment,
+    make_node,
+    make_tag,
+    new_tenant,
+)
 
 NODES = "/api/content/nodes"
 CUSTOMERS = 20
 RACERS = 3
-OUTBOX_LOCK_CLASS = 7201  # pg_advisory_xact_lock(7201, hashtext(tenant_id::text)) in migration 0002
-LINE_UP_TIMEOUT = 60.0  # seconds for every request to reach the barrier; a guard, not a measurement
 
 
 @dataclass(frozen=True, slots=True)
 class Live:
-    """An app on a database of its own, started, with a client on it and a tenant with a manager; on
-    PostgreSQL also an engine of the test's own for the barrier."""
+    """An app on a database of its own (its runtime), started, with a client on it and a tenant with a
+    manager."""
 
+    runtime: Runtime
     app: FastAPI
     client: httpx.AsyncClient
     tenant_id: uuid.UUID
     manager: dict[str, str]
-    barrier_engine: AsyncEngine | None
 
     @property
     def anonymous(self) -> dict[str, str]:
         return {"X-Tenant-ID": str(self.tenant_id)}
 
     def recorder(self) -> EventRecorder:
-        return EventRecorder(self.app.state.runtime.sessions)
+        return EventRecorder(self.runtime.sessions)
+
+    async def at_once(self, requests: Sequence[Awaitable[httpx.Response]]) -> list[httpx.Response]:
+        """The requests, concurrently, lined up at their commit on PostgreSQL (`rustok.testing.at_once`)."""
+        return await at_once(self.runtime.engine, self.tenant_id, requests)
 
     async def node(self, node_id: str) -> Any:
         response = await self.client.get(f"{NODES}/{node_id}", headers=self.manager)
@@ -74,81 +76,29 @@ class Live:
         return [await login_as(self.client, self.app, self.tenant_id, "manager") for _ in range(count)]
 
 
-async def _new_tenant(app: FastAPI, slug: str, **fields: Any) -> uuid.UUID:
-    uow = app.state.runtime.platform(write=True)
-    async with uow:
-        tenant = await create_tenant(uow, TenantCreate(name=slug.title(), slug=slug, **fields))
-    return tenant.id
-
-
-async def _start(
-    app: FastAPI, client: httpx.AsyncClient, slug: str, barrier: AsyncEngine | None, **fields: Any
-) -> Live:
-    tenant_id = await _new_tenant(app, slug, **fields)
+async def _start(runtime: Runtime, app: FastAPI, client: httpx.AsyncClient, slug: str, **fields: Any) -> Live:
+    tenant_id = await new_tenant(runtime.uow, slug, **fields)
     manager = await login_as(client, app, tenant_id, "manager")
-    return Live(app, client, tenant_id, manager, barrier)
+    return Live(runtime, app, client, tenant_id, manager)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def live(settings: Settings, isolated_database_url: str, database_backend: str) -> AsyncIterator[Live]:
-    """The real app on ``isolated_database_url`` (its own engine, with a pool big enough for every racer
-    to hold a connection at once), a client on it, and a tenant ``acme`` with a manager signed in."""
+async def live(settings: Settings, isolated_database_url: str) -> AsyncIterator[Live]:
+    """The real app on a runtime of its own on ``isolated_database_url`` (its engine's pool big enough for
+    every racer, and the barrier, to hold a connection at once), a client on it, and a tenant ``acme``
+    with a manager signed in."""
     configured = settings.model_copy(update={"database_url": isolated_database_url, "database_pool_size": 40})
-    application = create_app(configured, consumers=ConsumerRegistry(), configure_logs=False)
-    barrier = create_engine(configured) if database_backend == "postgresql" else None
-    try:
-        async with application.router.lifespan_context(application), http_client(application) as client:
-            yield await _start(application, client, "acme", barrier)
-    finally:
-        if barrier is not None:
-            await barrier.dispose()
+    async with open_runtime(configured, consumers=ConsumerRegistry()) as runtime:
+        application = create_app(runtime=runtime, configure_logs=False)
+        async with app_client(application) as client:
+            yield await _start(runtime, application, client, "acme")
 
 
 async def _moderated(live: Live) -> Live:
     """A second tenant of the same app, moderating comments, with a manager of its own."""
     return await _start(
-        live.app, live.client, "moderated", live.barrier_engine, settings={"comments_moderation": True}
+        live.runtime, live.app, live.client, "moderated", settings={"comments_moderation": True}
     )
-
-
-async def _waiting_on_locks(connection: AsyncConnection) -> int:
-    await connection.execute(text("SELECT pg_stat_clear_snapshot()"))  # the view is cached per transaction
-    found = await connection.execute(
-        text(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-        )
-    )
-    return int(found.scalar_one())
-
-
-async def at_once(live: Live, requests: Sequence[Awaitable[httpx.Response]]) -> list[httpx.Response]:
-    """Send ``requests`` concurrently. On PostgreSQL, hold them all at their commit (the tenant's outbox
-    lock) until each one waits on a lock, then let them go: each read the data before any committed."""
-    if live.barrier_engine is None:
-        return list(await asyncio.gather(*requests))
-    lined_up = False
-    async with live.barrier_engine.connect() as connection:
-        transaction = await connection.begin()
-        await connection.execute(
-            text("SELECT pg_advisory_xact_lock(:lock_class, hashtext(:tenant))"),
-            {"lock_class": OUTBOX_LOCK_CLASS, "tenant": str(live.tenant_id)},
-        )
-        running = asyncio.gather(*requests)
-        try:
-            async with asyncio.timeout(LINE_UP_TIMEOUT):
-                while True:
-                    if await _waiting_on_locks(connection) >= len(requests):
-                        break
-                    await asyncio.sleep(0.02)
-            lined_up = True
-        except TimeoutError:
-            pass
-        finally:
-            await transaction.rollback()  # releases the lock
-    responses = list(await running)
-    assert lined_up, f"the requests did not all reach the barrier: {[r.status_code for r in responses]}"
-    return responses
 
 
 def statuses(responses: list[httpx.Response]) -> list[int]:
@@ -169,8 +119,7 @@ async def test_twenty_customers_commenting_at_once_are_all_counted(live: Live) -
     post = await make_node(live.client, live.manager, title="Hot topic", status="published")
     customers = await live.customers(CUSTOMERS)
 
-    responses = await at_once(
-        live,
+    responses = await live.at_once(
         [
             live.client.post(NODES, json=comment_json(post["id"], f"Comment {n}"), headers=headers)
             for n, headers in enumerate(customers)
@@ -198,8 +147,8 @@ async def test_a_comment_published_by_several_moderators_at_once_is_counted_once
     moderators = await shop.managers(RACERS)
 
     async with shop.recorder().watch() as events:
-        responses = await at_once(
-            shop, [shop.client.post(f"{NODES}/{comment['id']}/publish", headers=h) for h in moderators]
+        responses = await shop.at_once(
+            [shop.client.post(f"{NODES}/{comment['id']}/publish", headers=h) for h in moderators]
         )
 
     assert statuses(responses) == [200] + [409] * (RACERS - 1), [r.text for r in responses]
@@ -220,8 +169,8 @@ async def test_a_comment_deleted_by_several_moderators_at_once_is_uncounted_once
     moderators = await live.managers(RACERS)
 
     async with live.recorder().watch() as events:
-        responses = await at_once(
-            live, [live.client.delete(f"{NODES}/{doomed['id']}", headers=h) for h in moderators]
+        responses = await live.at_once(
+            [live.client.delete(f"{NODES}/{doomed['id']}", headers=h) for h in moderators]
         )
 
     assert statuses(responses) == [204] + [404] * (RACERS - 1), [r.text for r in responses]
@@ -238,8 +187,8 @@ async def test_two_posts_created_at_once_with_the_same_title_get_distinct_slugs(
     ``breaking-news`` and one with ``breaking-news-2``."""
     data = {"kind": "post", "translations": [{"locale": "en", "title": "Breaking news"}]}
 
-    responses = await at_once(
-        live, [live.client.post(NODES, json=data, headers=live.manager) for _ in range(2)]
+    responses = await live.at_once(
+        [live.client.post(NODES, json=data, headers=live.manager) for _ in range(2)]
     )
 
     assert statuses(responses) == [201, 201], [r.text for r in responses]
@@ -254,8 +203,8 @@ async def test_many_comments_created_at_once_with_the_same_text_all_get_a_slug(l
     post = await make_node(live.client, live.manager, title="Post", status="published")
     customers = await live.customers(CUSTOMERS)
 
-    responses = await at_once(
-        live, [live.client.post(NODES, json=comment_json(post["id"], "Nice"), headers=h) for h in customers]
+    responses = await live.at_once(
+        [live.client.post(NODES, json=comment_json(post["id"], "Nice"), headers=h) for h in customers]
     )
 
     assert statuses(responses) == [201] * CUSTOMERS, [r.text for r in responses if r.status_code != 201]
@@ -275,8 +224,7 @@ async def test_attaching_one_tag_from_several_requests_at_once_attaches_it_once(
     tag = await make_tag(live.client, live.manager, name="Python")
 
     async with live.recorder().watch() as events:
-        responses = await at_once(
-            live,
+        responses = await live.at_once(
             [
                 live.client.put(f"{NODES}/{post['id']}/tags/{tag['id']}", headers=live.manager)
                 for _ in range(RACERS)

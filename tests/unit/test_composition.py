@@ -1,7 +1,7 @@
 """The composition rules of docs/architecture.md, read from the source with `ast`:
 
 - units of work, engines and session factories are made by the composition root (`rustok.bootstrap`), the
-  kernel that defines them and the test kit, nowhere else;
+  kernel that defines them and the test kit, nowhere else (the benches included);
 - the request's state is read by the kernel's request dependencies alone: endpoints get the tenant, the
   caller and the unit of work from `rustok.core.deps.ContextDep`.
 """
@@ -16,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "src" / "rustok"
+BENCH = ROOT / "bench"
 
 
 CONSTRUCTORS = frozenset(
@@ -80,7 +81,7 @@ def state_reads(tree: ast.Module) -> list[int]:
 def test_only_the_composition_root_and_the_test_kit_build_units_of_work_and_engines() -> None:
     found = [
         f"{path}:{line}: {name}(...)"
-        for path, tree in python_files(SOURCE)
+        for path, tree in python_files(SOURCE, BENCH)
         if path not in MAY_CONSTRUCT and not path.startswith(MAY_CONSTRUCT_UNDER)
         for line, name in constructions(tree)
     ]

@@ -49,6 +49,7 @@ KERNEL = {
     "rustok/core/db.py": "the engine's own statements: SQLite's PRAGMAs and BEGIN, and the readiness ping",
     "rustok/core/pagination.py": "keyset pagination adds the cursor's row-value condition to any SELECT",
     "rustok/core/repository.py": "the base every repository derives from (get, list, count, page)",
+    "rustok/testing/concurrency.py": "the test kit's barrier reads pg_locks (who waits on which lock)",
 }
 
 

@@ -1,4 +1,5 @@
-"""The pytest plugin of the test kit. Loaded automatically once rustok is installed (entry point pytest11).
+"""The pytest plugin of the test kit. A project enables it in its top conftest.py, with the kit's extra
+installed (``pip install 'rustok[testing]'``): ``pytest_plugins = ["rustok.testing.plugin"]``.
 
 Database fixtures are parametrized over the backends: every test that uses one runs on SQLite and on
 PostgreSQL (`[sqlite]`, `[postgresql]` in the test id). Each backend's database is created and migrated once

@@ -1,0 +1,3 @@
+"""The project's own tests use the public test kit, enabled here as any project enables it."""
+
+pytest_plugins = ["rustok.testing.plugin"]

@@ -22,12 +22,15 @@ Series (each sent with ``X-Tenant-ID: <tenant id>``):
 - **create**: ``POST /api/content/nodes`` as the manager (``Authorization: Bearer``): a post with two
   translations (``en`` and ``de``, unique titles, slugs made from them) and a markdown body in each (about
   1 KB, rendered to sanitized HTML by the app). It stays a draft (the default status). The response is the
-  created node with both bodies. The manager's session is checked in the database (one SELECT), then one
-  transaction: the node, two translations (each with its slug lookup and a SAVEPOINT), two bodies, and its
-  events in the outbox (``node.created``, a translation and a body event per locale: the count per node is
-  printed from ``sys_events``).
+  created node with both bodies. One transaction: the manager's session checked (one SELECT), the node,
+  two translations (each with its slug lookup and a SAVEPOINT), two bodies, and its events in the outbox
+  (``node.created``, a translation and a body event per locale: the count per node is printed from
+  ``sys_events``).
 - **read by id**: ``GET /api/content/nodes/{id}?locale=de`` of one published node (made like the created
   ones, with ``status: published``), anonymously, as a public site reads it: the ``de`` translation and body.
+- **read by id, signed in**: the same read as the manager (``Authorization: Bearer``): the session and role
+  are read in the request's own transaction, then the node (the manager sees drafts too, so the visibility
+  filter differs, not the statements).
 - **read by slug**: ``GET /api/content/nodes/by-slug/{slug}?kind=post&locale=de`` of the same node (its
   ``de`` slug), anonymously.
 - **bare**: ``GET /health/live``: the same middleware stack, but no tenant resolution, no authentication
@@ -36,7 +39,7 @@ Series (each sent with ``X-Tenant-ID: <tenant id>``):
   no database work.
 
 Sequential: one client, ``--requests`` (default 200) requests per series after a warm-up of
-``WARMUP`` each, the five series alternating in chunks of ``CHUNK`` to cancel drift. Ops/s is requests over
+``WARMUP`` each, the six series alternating in chunks of ``CHUNK`` to cancel drift. Ops/s is requests over
 the summed latencies (1 / mean latency; one request at a time). Concurrent (``--concurrency``, default 8; 0
 skips it): the same number per series, sent by that many client tasks on one httpx client (so one event loop
 and one CPU core for the client and the app, as one worker process serves), the series taking turns in
@@ -320,6 +323,15 @@ async def run_backend(backend: str, requests: int, concurrency: int, postgres_ur
                     "GET",
                     f"/api/content/nodes/{node['id']}?locale=de",
                     reader,
+                    200,
+                    content=True,
+                ),
+                Series(
+                    "by_id_auth",
+                    "read by id, signed in: GET /api/content/nodes/{id}?locale=de (manager)",
+                    "GET",
+                    f"/api/content/nodes/{node['id']}?locale=de",
+                    manager.headers,
                     200,
                     content=True,
                 ),

@@ -45,7 +45,7 @@ tenant (``new_tenant``) with ``de`` enabled beside ``en``. Then, per backend:
    one-word, two-word and phrase series on both backends; the last table says, per backend, whether it
    was met.
 4. **Consumers** (timed): ``--event-nodes`` nodes (default 500), each with two translations and two bodies,
-   published, made through `rustok.content.service.create_node` in a unit of work each while no relay
+   published, made through `rustok.content.nodes.service.create_node` in a unit of work each while no relay
    runs (their events wait in the outbox); then one `Relay` with the index consumers drains them
    (``run_until_idle``). Events/s = deliveries to the index consumers (counted by a wrapper around their
    handlers) over the drain's seconds; the documents of those nodes are counted after.
@@ -88,14 +88,13 @@ from bench.common import (
 )
 from rustok.api.app import create_app
 from rustok.content.models import Node, NodeBody, NodeTag, NodeTranslation, Tag, TagTranslation
+from rustok.content.nodes.service import create_node
 from rustok.content.schemas import BodyIn, NodeCreate, TranslationIn
-from rustok.content.service import create_node
 from rustok.core.db import create_engine, create_sessionmaker
+from rustok.core.deps import RequestContext
 from rustok.core.events import Envelope
 from rustok.core.logging import configure_logging
 from rustok.core.models import Base
-from rustok.core.permissions import Role
-from rustok.core.security import Principal
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
 from rustok.core.uow import SessionFactory, UnitOfWork
@@ -107,8 +106,9 @@ from rustok.migrations import upgrade_async
 from rustok.outbox.registry import Consumer, ConsumerRegistry, consumer
 from rustok.outbox.relay import Relay
 from rustok.outbox.writer import OutboxWriter
+from rustok.tenants.cache import ResolvedTenant
 from rustok.tenants.schemas import LocaleIn
-from rustok.tenants.service import enable_locale, tenant_locales
+from rustok.tenants.service import enable_locale
 from rustok.testing.auth import new_tenant
 from rustok.testing.http import app_client
 from rustok.testing.services import postgres_admin_url, reachable
@@ -506,7 +506,7 @@ def counted(item: Consumer, deliveries: list[int]) -> Consumer:
 
 
 async def consumer_throughput(
-    sessions: SessionFactory, corpus: Corpus, tenant_id: uuid.UUID, count: int
+    sessions: SessionFactory, settings: Settings, corpus: Corpus, tenant_id: uuid.UUID, count: int
 ) -> Indexing:
     """``count`` published nodes (two translations and bodies each) made through the content service
     while no relay runs; then one relay with the index consumers drains their events, timed."""
@@ -519,7 +519,15 @@ async def consumer_throughput(
     )
     await relay.run_until_idle()  # what the setup left
     deliveries[0] = 0
-    admin = Principal(tenant_id=tenant_id, role=Role.ADMIN)
+    tenant = ResolvedTenant(
+        id=tenant_id,
+        name=TENANT_SLUG,
+        slug=TENANT_SLUG,
+        domain=None,
+        default_locale=LOCALES[0],
+        is_active=True,
+        locales=LOCALES,
+    )
     rng = random.Random(f"{SEED}-events")
     node_ids: list[uuid.UUID] = []
     for _ in range(count):
@@ -533,8 +541,7 @@ async def consumer_throughput(
             bodies=[BodyIn(locale=locale, body=" ".join(corpus.slice(rng, 60, 100))) for locale in LOCALES],
         )
         async with UnitOfWork(sessions, TenantScope.of(tenant_id), events=writer) as uow:
-            locales = await tenant_locales(uow)
-            view = await create_node(uow, admin, data, locales=locales, moderate_comments=False)
+            view = await create_node(RequestContext.system(uow, tenant, settings), data)
         node_ids.append(view.node.id)
     began = time.perf_counter()
     await relay.run_until_idle()
@@ -618,7 +625,7 @@ async def run_backend(
             print(
                 f"  {backend}: {event_nodes:,} nodes through the content service and the relay...", flush=True
             )
-            indexing = await consumer_throughput(sessions, corpus, tenant_id, event_nodes)
+            indexing = await consumer_throughput(sessions, settings, corpus, tenant_id, event_nodes)
         finally:
             await engine.dispose()
     return BackendResult(version, loaded, all_series, indexing, load_average())

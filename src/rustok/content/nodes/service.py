@@ -18,6 +18,7 @@ serving are the kernel's, `rustok.core.publishing` and `rustok.core.translations
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -374,18 +375,19 @@ async def delete_node(ctx: RequestContext, node_id: uuid.UUID) -> None:
 
 
 async def publish_node(ctx: RequestContext, node_id: uuid.UUID) -> NodeView:
-    reader = reader_for(ctx)
-    node = await _visible_or_404(ctx.uow, node_id, reader.sees, lock=True)
-    authorize_publish(ctx, node.kind)
-    await _announce(ctx.uow, node, LIFECYCLE.publish(node))
-    return await view(ctx.uow, node, reader)
+    return await _publication(ctx, node_id, LIFECYCLE.publish)
 
 
 async def unpublish_node(ctx: RequestContext, node_id: uuid.UUID) -> NodeView:
+    return await _publication(ctx, node_id, LIFECYCLE.unpublish)
+
+
+async def _publication(ctx: RequestContext, node_id: uuid.UUID, move: Callable[[Node], Change]) -> NodeView:
+    """The publish routes: ``move`` is `Lifecycle.publish` or `Lifecycle.unpublish`."""
     reader = reader_for(ctx)
     node = await _visible_or_404(ctx.uow, node_id, reader.sees, lock=True)
     authorize_publish(ctx, node.kind)
-    await _announce(ctx.uow, node, LIFECYCLE.unpublish(node))
+    await _announce(ctx.uow, node, move(node))
     return await view(ctx.uow, node, reader)
 
 

@@ -21,7 +21,7 @@ Rules kept here (statuses, handles and locale serving are the kernel's, `rustok.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -255,16 +255,19 @@ async def delete_product(ctx: RequestContext, product_id: uuid.UUID) -> None:
 
 
 async def publish_product(ctx: RequestContext, product_id: uuid.UUID) -> ProductView:
-    ctx.authorize("products:publish")
-    product = await product_or_404(ctx.uow, product_id, everything=True, lock=True)
-    _announce(ctx.uow, product, LIFECYCLE.publish(product))
-    product.updated_at = clock.now()
-    return await _view(ctx.uow, product, reader_for(ctx))
+    return await _publication(ctx, product_id, LIFECYCLE.publish)
 
 
 async def unpublish_product(ctx: RequestContext, product_id: uuid.UUID) -> ProductView:
+    return await _publication(ctx, product_id, LIFECYCLE.unpublish)
+
+
+async def _publication(
+    ctx: RequestContext, product_id: uuid.UUID, move: Callable[[Product], Change]
+) -> ProductView:
+    """The publish routes: ``move`` is `Lifecycle.publish` or `Lifecycle.unpublish`."""
     ctx.authorize("products:publish")
     product = await product_or_404(ctx.uow, product_id, everything=True, lock=True)
-    _announce(ctx.uow, product, LIFECYCLE.unpublish(product))
+    _announce(ctx.uow, product, move(product))
     product.updated_at = clock.now()
     return await _view(ctx.uow, product, reader_for(ctx))

@@ -45,7 +45,7 @@ tenant (``new_tenant``) with ``de`` enabled beside ``en``. Then, per backend:
    one-word, two-word and phrase series on both backends; the last table says, per backend, whether it
    was met.
 4. **Consumers** (timed): ``--event-nodes`` nodes (default 500), each with two translations and two bodies,
-   published, made through `rustok.content.service.create_node` in a unit of work each while no relay
+   published, made through `rustok.content.nodes.service.create_node` in a unit of work each while no relay
    runs (their events wait in the outbox); then one `Relay` with the index consumers drains them
    (``run_until_idle``). Events/s = deliveries to the index consumers (counted by a wrapper around their
    handlers) over the drain's seconds; the documents of those nodes are counted after.
@@ -95,13 +95,12 @@ from bench.common import (
 from rustok.api.app import create_app
 from rustok.bootstrap import Runtime, open_runtime
 from rustok.content.models import Node, NodeBody, NodeTag, NodeTranslation, Tag, TagTranslation
+from rustok.content.nodes.service import create_node
 from rustok.content.schemas import BodyIn, NodeCreate, TranslationIn
-from rustok.content.service import create_node
+from rustok.core.deps import RequestContext
 from rustok.core.events import Envelope
 from rustok.core.logging import configure_logging
 from rustok.core.models import Base
-from rustok.core.permissions import Role
-from rustok.core.security import Principal
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
 from rustok.core.uow import UnitOfWork, UnitOfWorkFactory
@@ -110,7 +109,7 @@ from rustok.index.models import ContentDocument, ProductDocument
 from rustok.index.search import RANK_WINDOW, SearchQuery, search
 from rustok.index.service import rebuild
 from rustok.outbox.registry import Consumer, ConsumerRegistry, consumer
-from rustok.tenants.service import tenant_locales
+from rustok.tenants.cache import ResolvedTenant
 from rustok.testing.http import app_client
 
 TENANT_SLUG = "bench-search"
@@ -526,7 +525,15 @@ async def _drain_indexing(
     relay = runtime.relay()
     await relay.run_until_idle()  # what the setup left
     deliveries[0] = 0
-    admin = Principal(tenant_id=tenant_id, role=Role.ADMIN)
+    tenant = ResolvedTenant(
+        id=tenant_id,
+        name=TENANT_SLUG,
+        slug=TENANT_SLUG,
+        domain=None,
+        default_locale=LOCALES[0],
+        is_active=True,
+        locales=LOCALES,
+    )
     rng = random.Random(f"{SEED}-events")
     node_ids: list[uuid.UUID] = []
     for _ in range(count):
@@ -540,8 +547,7 @@ async def _drain_indexing(
             bodies=[BodyIn(locale=locale, body=" ".join(corpus.slice(rng, 60, 100))) for locale in LOCALES],
         )
         async with runtime.uow(TenantScope.of(tenant_id)) as uow:
-            locales = await tenant_locales(uow)
-            view = await create_node(uow, admin, data, locales=locales, moderate_comments=False)
+            view = await create_node(RequestContext.system(uow, tenant, runtime.settings), data)
         node_ids.append(view.node.id)
     began = time.perf_counter()
     await relay.run_until_idle()

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from rustok.commerce import inventory
-from rustok.commerce.catalog import service as catalog_service
+from rustok.commerce.catalog.variants import service as variants_service
 from rustok.commerce.models import Variant
 from rustok.core.tenancy import TenantScope
 from rustok.core.uow import UnitOfWork
@@ -590,7 +590,7 @@ async def test_a_sku_taken_between_the_check_and_the_insert_is_still_a_409(
     async def blind(*_: Any, **__: Any) -> None:
         return None
 
-    monkeypatch.setattr(catalog_service, "_check_sku", blind)
+    monkeypatch.setattr(variants_service, "_check_sku", blind)
     added = await client.post(
         f"{PRODUCTS}/{product['id']}/variants", json={"sku": "RACE", "prices": []}, headers=manager
     )

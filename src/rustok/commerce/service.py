@@ -3,7 +3,7 @@ directly; see tests/unit/test_architecture.py): what the search index reads from
 
 from __future__ import annotations
 
-from rustok.commerce.catalog.service import (
+from rustok.commerce.catalog.products.sources import (
     ProductSource,
     VariantSource,
     document_source,

@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query, Response
 
-from rustok.content import service
 from rustok.content.media.http import router as media_router
 from rustok.content.models import NodeStatus
+from rustok.content.nodes import service as nodes
+from rustok.content.nodes.views import NodeView
 from rustok.content.schemas import (
     BodyOut,
     CategoryCreate,
@@ -19,6 +20,7 @@ from rustok.content.schemas import (
     CategoryTranslationOut,
     CategoryUpdate,
     NodeCreate,
+    NodeFilters,
     NodeOut,
     NodeUpdate,
     TagCreate,
@@ -28,14 +30,14 @@ from rustok.content.schemas import (
     TermRef,
     TranslationOut,
 )
-from rustok.core.deps import ContextDep, PageDep, RequestContext, UoWDep
+from rustok.content.terms import service as terms
+from rustok.core.deps import ContextDep, PageDep
 from rustok.core.errors import problem_responses
 from rustok.core.event_fields import Kind, Locale
 from rustok.core.pagination import Page
 from rustok.core.routing import make_router
 from rustok.core.security import Principal, requires
 from rustok.core.slugs import MAX_LENGTH as SLUG_MAX_LENGTH
-from rustok.tenants.service import tenant_locales
 
 router = make_router()
 content = make_router(prefix="/api/content", tags=["content"])
@@ -43,15 +45,11 @@ content = make_router(prefix="/api/content", tags=["content"])
 LocaleQuery = Annotated[Locale | None, Query(description="Serve this locale (else the tenant's default).")]
 
 
-def _reader(ctx: RequestContext, principal: Principal, locale: str | None) -> service.Reader:
-    return service.reader_for(principal, locale, ctx.default_locale)
-
-
 def _term(term: Any) -> TermRef:
     return TermRef(id=term.id, locale=term.locale, name=term.name, slug=term.slug)
 
 
-def _node_out(view: service.NodeView) -> NodeOut:
+def _node_out(view: NodeView) -> NodeOut:
     node = view.node
     return NodeOut(
         id=node.id,
@@ -74,7 +72,7 @@ def _node_out(view: service.NodeView) -> NodeOut:
     )
 
 
-def _category_out(view: service.CategoryView) -> CategoryOut:
+def _category_out(view: terms.CategoryView) -> CategoryOut:
     category = view.category
     return CategoryOut(
         id=category.id,
@@ -87,7 +85,7 @@ def _category_out(view: service.CategoryView) -> CategoryOut:
     )
 
 
-def _tag_out(view: service.TagView) -> TagOut:
+def _tag_out(view: terms.TagView) -> TagOut:
     return TagOut(
         id=view.tag.id,
         use_count=view.use_count,
@@ -110,14 +108,9 @@ def _tag_out(view: service.TagView) -> TagOut:
 async def create_node(
     body: NodeCreate,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("nodes:create", "comments:create")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("nodes:create", "comments:create")],
 ) -> NodeOut:
-    moderate = ctx.tenant_settings.get("comments_moderation") is True
-    view = await service.create_node(
-        uow, principal, body, locales=await tenant_locales(uow), moderate_comments=moderate
-    )
-    return _node_out(view)
+    return _node_out(await nodes.create_node(ctx, body))
 
 
 @content.get(
@@ -128,8 +121,7 @@ async def create_node(
 )
 async def list_nodes(
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("nodes:list", "comments:list")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("nodes:list", "comments:list")],
     page: PageDep,
     kind: Annotated[Kind | None, Query()] = None,
     status: Annotated[NodeStatus | None, Query()] = None,
@@ -142,7 +134,7 @@ async def list_nodes(
     parent_id: Annotated[uuid.UUID | None, Query()] = None,
     sort: Annotated[Literal["-created", "created", "position"], Query()] = "-created",
 ) -> Page[NodeOut]:
-    filters = service.NodeFilters(
+    filters = NodeFilters(
         kind=kind,
         status=status,
         locale=locale,
@@ -152,7 +144,7 @@ async def list_nodes(
         parent_id=parent_id,
         sort=sort,
     )
-    found = await service.list_nodes(uow, filters, page, _reader(ctx, principal, locale))
+    found = await nodes.list_nodes(ctx, filters, page)
     return Page(items=[_node_out(v) for v in found.items], next_cursor=found.next_cursor)
 
 
@@ -165,13 +157,11 @@ async def list_nodes(
 async def get_node_by_slug(
     slug: Annotated[str, Path(min_length=1, max_length=SLUG_MAX_LENGTH)],
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("nodes:read", "comments:read")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("nodes:read", "comments:read")],
     kind: Annotated[Kind | None, Query()] = None,
     locale: LocaleQuery = None,
 ) -> NodeOut:
-    reader = _reader(ctx, principal, locale)
-    return _node_out(await service.get_node_by_slug(uow, slug, kind, reader))
+    return _node_out(await nodes.get_node_by_slug(ctx, slug, kind=kind, locale=locale))
 
 
 @content.get(
@@ -183,12 +173,10 @@ async def get_node_by_slug(
 async def get_node(
     node_id: uuid.UUID,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("nodes:read", "comments:read")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("nodes:read", "comments:read")],
     locale: LocaleQuery = None,
 ) -> NodeOut:
-    reader = _reader(ctx, principal, locale)
-    return _node_out(await service.get_node(uow, node_id, reader))
+    return _node_out(await nodes.get_node(ctx, node_id, locale=locale))
 
 
 @content.patch(
@@ -200,11 +188,10 @@ async def get_node(
 async def update_node(
     node_id: uuid.UUID,
     body: NodeUpdate,
-    principal: Annotated[Principal, requires("nodes:update", "comments:update")],
-    uow: UoWDep,
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("nodes:update", "comments:update")],
 ) -> NodeOut:
-    locales = await tenant_locales(uow)
-    return _node_out(await service.update_node(uow, principal, node_id, body, locales=locales))
+    return _node_out(await nodes.update_node(ctx, node_id, body))
 
 
 @content.delete(
@@ -215,10 +202,10 @@ async def update_node(
 )
 async def delete_node(
     node_id: uuid.UUID,
-    principal: Annotated[Principal, requires("nodes:delete", "comments:delete")],
-    uow: UoWDep,
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("nodes:delete", "comments:delete")],
 ) -> Response:
-    await service.delete_node(uow, principal, node_id)
+    await nodes.delete_node(ctx, node_id)
     return Response(status_code=204)
 
 
@@ -231,11 +218,9 @@ async def delete_node(
 async def publish_node(
     node_id: uuid.UUID,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("nodes:publish", "comments:update")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("nodes:publish", "comments:update")],
 ) -> NodeOut:
-    reader = _reader(ctx, principal, None)
-    return _node_out(await service.publish_node(uow, principal, node_id, reader))
+    return _node_out(await nodes.publish_node(ctx, node_id))
 
 
 @content.post(
@@ -247,11 +232,9 @@ async def publish_node(
 async def unpublish_node(
     node_id: uuid.UUID,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("nodes:publish", "comments:update")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("nodes:publish", "comments:update")],
 ) -> NodeOut:
-    reader = _reader(ctx, principal, None)
-    return _node_out(await service.unpublish_node(uow, principal, node_id, reader))
+    return _node_out(await nodes.unpublish_node(ctx, node_id))
 
 
 @content.put(
@@ -263,10 +246,10 @@ async def unpublish_node(
 async def attach_tag(
     node_id: uuid.UUID,
     tag_id: uuid.UUID,
-    principal: Annotated[Principal, requires("nodes:update")],
-    uow: UoWDep,
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("nodes:update")],
 ) -> Response:
-    await service.attach_tag(uow, principal, node_id, tag_id)
+    await nodes.attach_tag(ctx, node_id, tag_id)
     return Response(status_code=204)
 
 
@@ -279,10 +262,10 @@ async def attach_tag(
 async def detach_tag(
     node_id: uuid.UUID,
     tag_id: uuid.UUID,
-    principal: Annotated[Principal, requires("nodes:update")],
-    uow: UoWDep,
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("nodes:update")],
 ) -> Response:
-    await service.detach_tag(uow, principal, node_id, tag_id)
+    await nodes.detach_tag(ctx, node_id, tag_id)
     return Response(status_code=204)
 
 
@@ -297,10 +280,9 @@ async def detach_tag(
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_category(
-    body: CategoryCreate, principal: Annotated[Principal, requires("categories:create")], uow: UoWDep
+    body: CategoryCreate, ctx: ContextDep, _: Annotated[Principal, requires("categories:create")]
 ) -> CategoryOut:
-    locales = await tenant_locales(uow)
-    return _category_out(await service.create_category(uow, principal, body, locales=locales))
+    return _category_out(await terms.create_category(ctx, body))
 
 
 @content.get(
@@ -311,15 +293,13 @@ async def create_category(
 )
 async def list_categories(
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("categories:list")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("categories:list")],
     page: PageDep,
     parent_id: Annotated[uuid.UUID | None, Query()] = None,
     roots: Annotated[bool, Query()] = False,
     locale: LocaleQuery = None,
 ) -> Page[CategoryOut]:
-    reader = _reader(ctx, principal, locale)
-    found = await service.list_categories(uow, page, reader, parent_id=parent_id, roots=roots)
+    found = await terms.list_categories(ctx, page, parent_id=parent_id, roots=roots, locale=locale)
     return Page(items=[_category_out(v) for v in found.items], next_cursor=found.next_cursor)
 
 
@@ -332,12 +312,10 @@ async def list_categories(
 async def get_category(
     category_id: uuid.UUID,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("categories:read")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("categories:read")],
     locale: LocaleQuery = None,
 ) -> CategoryOut:
-    reader = _reader(ctx, principal, locale)
-    return _category_out(await service.get_category(uow, category_id, reader))
+    return _category_out(await terms.get_category(ctx, category_id, locale=locale))
 
 
 @content.patch(
@@ -349,11 +327,10 @@ async def get_category(
 async def update_category(
     category_id: uuid.UUID,
     body: CategoryUpdate,
-    principal: Annotated[Principal, requires("categories:update")],
-    uow: UoWDep,
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("categories:update")],
 ) -> CategoryOut:
-    locales = await tenant_locales(uow)
-    return _category_out(await service.update_category(uow, principal, category_id, body, locales=locales))
+    return _category_out(await terms.update_category(ctx, category_id, body))
 
 
 @content.delete(
@@ -363,9 +340,9 @@ async def update_category(
     responses=problem_responses(401, 403, 404, 409),
 )
 async def delete_category(
-    category_id: uuid.UUID, _: Annotated[Principal, requires("categories:delete")], uow: UoWDep
+    category_id: uuid.UUID, ctx: ContextDep, _: Annotated[Principal, requires("categories:delete")]
 ) -> Response:
-    await service.delete_category(uow, category_id)
+    await terms.delete_category(ctx, category_id)
     return Response(status_code=204)
 
 
@@ -380,20 +357,19 @@ async def delete_category(
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_tag(
-    body: TagCreate, principal: Annotated[Principal, requires("tags:create")], uow: UoWDep
+    body: TagCreate, ctx: ContextDep, _: Annotated[Principal, requires("tags:create")]
 ) -> TagOut:
-    return _tag_out(await service.create_tag(uow, principal, body, locales=await tenant_locales(uow)))
+    return _tag_out(await terms.create_tag(ctx, body))
 
 
 @content.get("/tags", response_model=Page[TagOut], summary="Tags", responses=problem_responses(400, 422))
 async def list_tags(
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("tags:list")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("tags:list")],
     page: PageDep,
     locale: LocaleQuery = None,
 ) -> Page[TagOut]:
-    found = await service.list_tags(uow, page, _reader(ctx, principal, locale))
+    found = await terms.list_tags(ctx, page, locale=locale)
     return Page(items=[_tag_out(v) for v in found.items], next_cursor=found.next_cursor)
 
 
@@ -401,11 +377,10 @@ async def list_tags(
 async def get_tag(
     tag_id: uuid.UUID,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("tags:read")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("tags:read")],
     locale: LocaleQuery = None,
 ) -> TagOut:
-    return _tag_out(await service.get_tag(uow, tag_id, _reader(ctx, principal, locale)))
+    return _tag_out(await terms.get_tag(ctx, tag_id, locale=locale))
 
 
 @content.patch(
@@ -417,11 +392,10 @@ async def get_tag(
 async def update_tag(
     tag_id: uuid.UUID,
     body: TagUpdate,
-    principal: Annotated[Principal, requires("tags:update")],
-    uow: UoWDep,
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("tags:update")],
 ) -> TagOut:
-    locales = await tenant_locales(uow)
-    return _tag_out(await service.update_tag(uow, principal, tag_id, body, locales=locales))
+    return _tag_out(await terms.update_tag(ctx, tag_id, body))
 
 
 @content.delete(
@@ -431,9 +405,9 @@ async def update_tag(
     responses=problem_responses(401, 403, 404),
 )
 async def delete_tag(
-    tag_id: uuid.UUID, _: Annotated[Principal, requires("tags:delete")], uow: UoWDep
+    tag_id: uuid.UUID, ctx: ContextDep, _: Annotated[Principal, requires("tags:delete")]
 ) -> Response:
-    await service.delete_tag(uow, tag_id)
+    await terms.delete_tag(ctx, tag_id)
     return Response(status_code=204)
 
 

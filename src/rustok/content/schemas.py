@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -35,6 +36,21 @@ def _unique_locales(items: list[Any] | None) -> list[Any] | None:
 
 
 # ------------------------------------------------------------------------------------------------- nodes
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFilters:
+    """The query of ``GET /api/content/nodes``: ``locale`` keeps the nodes translated into it (and serves
+    that translation); ``tag`` is a tag's id or slug."""
+
+    kind: str | None = None
+    status: NodeStatus | None = None
+    locale: str | None = None
+    category_id: uuid.UUID | None = None
+    tag: str | None = None
+    author_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+    sort: Literal["-created", "created", "position"] = "-created"
 
 
 class TranslationIn(Strict):

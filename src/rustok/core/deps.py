@@ -24,7 +24,7 @@ from fastapi import Depends, Query, Request
 
 from rustok.core.errors import Forbidden, NotFound, ProblemError
 from rustok.core.pagination import PageParams
-from rustok.core.permissions import Permission, Scope
+from rustok.core.permissions import Permission, Role, Scope
 from rustok.core.request import RequestTenant, RequestUoW, request_tenant, unit_of_work_factory
 from rustok.core.security import CurrentPrincipal, Principal, ensure, grant_of
 from rustok.core.settings import Settings
@@ -48,7 +48,18 @@ class RequestContext:
     principal: Principal
     uow: UnitOfWork
     settings: Settings
-    uows: UnitOfWorkFactory
+    uows: UnitOfWorkFactory | None = None  # for `separate_uow`; None outside a request
+
+    @classmethod
+    def system(
+        cls, uow: UnitOfWork, tenant: RequestTenant, settings: Settings, *, role: Role = Role.ADMIN
+    ) -> RequestContext:
+        """A context for work that is no request (a command, a consumer, a seed, a bench), to call the
+        services with: the tenant's ``role`` (by default its admin), acting as no user, in ``uow``, which
+        must be in the tenant's scope."""
+        if uow.scope is None or uow.scope.tenant_id != tenant.id:
+            raise TenantScopeError(f"a context for tenant {tenant.id} needs a unit of work in its scope")
+        return cls(tenant, Principal(tenant_id=tenant.id, role=role), uow, settings)
 
     @property
     def tenant_id(self) -> uuid.UUID:
@@ -94,6 +105,8 @@ class RequestContext:
     def separate_uow(self) -> UnitOfWork:
         """A writing unit of work of its own in the tenant's scope, for a route that streams its body
         before it writes (`rustok.core.request.streams_body`); nothing else uses one."""
+        if self.uows is None:
+            raise TenantScopeError("a separate unit of work is for requests only")
         return self.uows(TenantScope.of(self.tenant.id))
 
 

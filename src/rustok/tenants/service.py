@@ -248,12 +248,3 @@ async def tenant_locales(uow: UnitOfWork) -> Locales:
     rows = await list_locales(uow)
     default = next((row.locale for row in rows if row.is_default), rows[0].locale if rows else "en")
     return Locales(default=default, enabled=tuple(row.locale for row in rows))
-
-
-def pick_locale(available: Iterable[str], wanted: str | None, default: str) -> str | None:
-    """The locale a read serves among ``available``: ``wanted``, else ``default``, else the first one."""
-    have = list(available)
-    for candidate in (wanted, default):
-        if candidate is not None and candidate in have:
-            return candidate
-    return have[0] if have else None

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from rustok.commerce.catalog import service
+from rustok.commerce.catalog.products import service as products
 from rustok.commerce.catalog.schemas import (
     InventoryAdjust,
     InventoryOut,
@@ -24,26 +24,22 @@ from rustok.commerce.catalog.schemas import (
     VariantOut,
     VariantUpdate,
 )
+from rustok.commerce.catalog.variants import service as variants
 from rustok.commerce.inventory import Stock
 from rustok.commerce.models import ProductStatus
-from rustok.core.deps import ContextDep, PageDep, RequestContext, UoWDep
+from rustok.core.deps import ContextDep, PageDep
 from rustok.core.errors import problem_responses
 from rustok.core.event_fields import Locale
 from rustok.core.pagination import Page
 from rustok.core.routing import make_router
 from rustok.core.security import Principal, requires
-from rustok.tenants.service import tenant_locales
 
 router = make_router(prefix="/api/commerce", tags=["commerce"])
 
 LocaleQuery = Annotated[Locale | None, Query(description="Serve this locale (else the tenant's default).")]
 
 
-def _reader(ctx: RequestContext, principal: Principal, locale: str | None) -> service.Reader:
-    return service.reader_for(principal, locale, ctx.default_locale)
-
-
-def _product_out(view: service.ProductView) -> ProductOut:
+def _product_out(view: products.ProductView) -> ProductOut:
     product = view.product
     return ProductOut(
         id=product.id,
@@ -57,7 +53,7 @@ def _product_out(view: service.ProductView) -> ProductOut:
     )
 
 
-def _variant_out(view: service.VariantView) -> VariantOut:
+def _variant_out(view: variants.VariantView) -> VariantOut:
     variant = view.variant
     return VariantOut(
         id=variant.id,
@@ -98,10 +94,9 @@ def _inventory_out(stock: Stock) -> InventoryOut:
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_product(
-    body: ProductCreate, principal: Annotated[Principal, requires("products:create")], uow: UoWDep
+    body: ProductCreate, ctx: ContextDep, _: Annotated[Principal, requires("products:create")]
 ) -> ProductOut:
-    locales = await tenant_locales(uow)
-    return _product_out(await service.create_product(uow, principal, body, locales=locales))
+    return _product_out(await products.create_product(ctx, body))
 
 
 @router.get(
@@ -112,15 +107,14 @@ async def create_product(
 )
 async def list_products(
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("products:list")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("products:list")],
     page: PageDep,
     status: Annotated[ProductStatus | None, Query()] = None,
     locale: Annotated[
         Locale | None, Query(description="Only products translated into this locale, served in it.")
     ] = None,
 ) -> Page[ProductOut]:
-    found = await service.list_products(uow, page, _reader(ctx, principal, locale), status=status)
+    found = await products.list_products(ctx, page, status=status, locale=locale)
     return Page(items=[_product_out(v) for v in found.items], next_cursor=found.next_cursor)
 
 
@@ -133,11 +127,10 @@ async def list_products(
 async def get_product(
     product_id: uuid.UUID,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("products:read")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("products:read")],
     locale: LocaleQuery = None,
 ) -> ProductOut:
-    return _product_out(await service.get_product(uow, product_id, _reader(ctx, principal, locale)))
+    return _product_out(await products.get_product(ctx, product_id, locale=locale))
 
 
 @router.patch(
@@ -149,11 +142,10 @@ async def get_product(
 async def update_product(
     product_id: uuid.UUID,
     body: ProductUpdate,
-    principal: Annotated[Principal, requires("products:update")],
-    uow: UoWDep,
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("products:update")],
 ) -> ProductOut:
-    locales = await tenant_locales(uow)
-    return _product_out(await service.update_product(uow, principal, product_id, body, locales=locales))
+    return _product_out(await products.update_product(ctx, product_id, body))
 
 
 @router.delete(
@@ -163,9 +155,9 @@ async def update_product(
     responses=problem_responses(401, 403, 404),
 )
 async def delete_product(
-    product_id: uuid.UUID, _: Annotated[Principal, requires("products:delete")], uow: UoWDep
+    product_id: uuid.UUID, ctx: ContextDep, _: Annotated[Principal, requires("products:delete")]
 ) -> Response:
-    await service.delete_product(uow, product_id)
+    await products.delete_product(ctx, product_id)
     return Response(status_code=204)
 
 
@@ -178,11 +170,9 @@ async def delete_product(
 async def publish_product(
     product_id: uuid.UUID,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("products:publish")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("products:publish")],
 ) -> ProductOut:
-    reader = _reader(ctx, principal, None)
-    return _product_out(await service.publish_product(uow, principal, product_id, reader))
+    return _product_out(await products.publish_product(ctx, product_id))
 
 
 @router.post(
@@ -194,11 +184,9 @@ async def publish_product(
 async def unpublish_product(
     product_id: uuid.UUID,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("products:publish")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("products:publish")],
 ) -> ProductOut:
-    reader = _reader(ctx, principal, None)
-    return _product_out(await service.unpublish_product(uow, principal, product_id, reader))
+    return _product_out(await products.unpublish_product(ctx, product_id))
 
 
 # ---------------------------------------------------------------------------------------------- variants
@@ -213,11 +201,10 @@ async def unpublish_product(
 async def list_variants(
     product_id: uuid.UUID,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("products:list")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("products:list")],
     page: PageDep,
 ) -> Page[VariantOut]:
-    found = await service.list_variants(uow, product_id, page, _reader(ctx, principal, None))
+    found = await variants.list_variants(ctx, product_id, page)
     return Page(items=[_variant_out(v) for v in found.items], next_cursor=found.next_cursor)
 
 
@@ -231,10 +218,10 @@ async def list_variants(
 async def create_variant(
     product_id: uuid.UUID,
     body: VariantCreate,
+    ctx: ContextDep,
     _: Annotated[Principal, requires("products:update")],
-    uow: UoWDep,
 ) -> VariantOut:
-    return _variant_out(await service.create_variant(uow, product_id, body))
+    return _variant_out(await variants.create_variant(ctx, product_id, body))
 
 
 @router.get(
@@ -246,10 +233,9 @@ async def create_variant(
 async def get_variant(
     variant_id: uuid.UUID,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("products:read")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("products:read")],
 ) -> VariantOut:
-    return _variant_out(await service.get_variant(uow, variant_id, _reader(ctx, principal, None)))
+    return _variant_out(await variants.get_variant(ctx, variant_id))
 
 
 @router.patch(
@@ -261,10 +247,10 @@ async def get_variant(
 async def update_variant(
     variant_id: uuid.UUID,
     body: VariantUpdate,
+    ctx: ContextDep,
     _: Annotated[Principal, requires("products:update")],
-    uow: UoWDep,
 ) -> VariantOut:
-    return _variant_out(await service.update_variant(uow, variant_id, body))
+    return _variant_out(await variants.update_variant(ctx, variant_id, body))
 
 
 @router.delete(
@@ -274,9 +260,9 @@ async def update_variant(
     responses=problem_responses(401, 403, 404),
 )
 async def delete_variant(
-    variant_id: uuid.UUID, _: Annotated[Principal, requires("products:update")], uow: UoWDep
+    variant_id: uuid.UUID, ctx: ContextDep, _: Annotated[Principal, requires("products:update")]
 ) -> Response:
-    await service.delete_variant(uow, variant_id)
+    await variants.delete_variant(ctx, variant_id)
     return Response(status_code=204)
 
 
@@ -289,10 +275,10 @@ async def delete_variant(
 async def replace_prices(
     variant_id: uuid.UUID,
     body: PricesPut,
+    ctx: ContextDep,
     _: Annotated[Principal, requires("products:update")],
-    uow: UoWDep,
 ) -> VariantOut:
-    return _variant_out(await service.replace_prices(uow, variant_id, body.prices))
+    return _variant_out(await variants.replace_prices(ctx, variant_id, body.prices))
 
 
 # --------------------------------------------------------------------------------------------- inventory
@@ -307,10 +293,9 @@ async def replace_prices(
 async def get_inventory(
     variant_id: uuid.UUID,
     ctx: ContextDep,
-    principal: Annotated[Principal, requires("inventory:read")],
-    uow: UoWDep,
+    _: Annotated[Principal, requires("inventory:read")],
 ) -> InventoryOut:
-    return _inventory_out(await service.stock(uow, variant_id, _reader(ctx, principal, None)))
+    return _inventory_out(await variants.stock(ctx, variant_id))
 
 
 @router.post(
@@ -322,10 +307,10 @@ async def get_inventory(
 async def adjust_inventory(
     variant_id: uuid.UUID,
     body: InventoryAdjust,
+    ctx: ContextDep,
     _: Annotated[Principal, requires("inventory:update")],
-    uow: UoWDep,
 ) -> InventoryOut:
-    return _inventory_out(await service.adjust_stock(uow, variant_id, body.delta, body.reason))
+    return _inventory_out(await variants.adjust_stock(ctx, variant_id, body.delta, body.reason))
 
 
 @router.post(
@@ -337,7 +322,7 @@ async def adjust_inventory(
 async def set_inventory(
     variant_id: uuid.UUID,
     body: InventorySet,
+    ctx: ContextDep,
     _: Annotated[Principal, requires("inventory:update")],
-    uow: UoWDep,
 ) -> InventoryOut:
-    return _inventory_out(await service.set_stock(uow, variant_id, body.quantity))
+    return _inventory_out(await variants.set_stock(ctx, variant_id, body.quantity))

@@ -32,8 +32,9 @@ from rustok.core.ids import new_id
 from rustok.core.logging import get_logger
 from rustok.core.pagination import PageParams, Slice
 from rustok.core.permissions import Action, Permission
+from rustok.core.translations import pick_locale
 from rustok.core.uow import UnitOfWork
-from rustok.tenants.service import pick_locale, tenant_locales
+from rustok.tenants.service import tenant_locales
 
 log = get_logger("rustok.media")
 

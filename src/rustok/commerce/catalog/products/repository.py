@@ -1,6 +1,6 @@
-"""The catalog's SQL. Every statement runs in the request's tenant-scoped session, which adds the tenant to
-each one (see `rustok.core.tenancy`); filters that other tables decide (a locale) are joins, which the
-scope reaches, not subqueries, which it cannot."""
+"""The SQL of products, their translations and options. Every statement runs in the request's
+tenant-scoped session, which adds the tenant to each one (see `rustok.core.tenancy`); filters that other
+tables decide (a locale) are joins, which the scope reaches, not subqueries, which it cannot."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, delete, or_, select
 
-from rustok.commerce.models import Price, Product, ProductOption, ProductStatus, ProductTranslation, Variant
+from rustok.commerce.models import Product, ProductOption, ProductStatus, ProductTranslation
+from rustok.core.pagination import PageParams, Slice, paginate
 from rustok.core.repository import Repository
 from rustok.core.slugs import family
 
@@ -33,6 +34,26 @@ class ProductRepository(Repository[Product]):
         if lock:
             statement = statement.with_for_update().execution_options(populate_existing=True)
         return (await self.session.scalars(statement)).one_or_none()
+
+    async def by_ids(self, product_ids: Sequence[uuid.UUID]) -> Sequence[Product]:
+        return await self.list(Product.id.in_(list(product_ids)))
+
+    async def filtered_page(
+        self, params: PageParams, *, everything: bool, status: ProductStatus | None, locale: str | None
+    ) -> Slice[Product]:
+        """A page of the products, newest first: of ``status``, unpublished ones only with ``everything``,
+        and with ``locale`` only those translated into it (a join, which the scope reaches)."""
+        statement = self.select()
+        if status is not None:
+            statement = statement.where(Product.status == status.value)
+        if not everything:
+            statement = statement.where(published())
+        if locale is not None:
+            statement = statement.join(
+                ProductTranslation,
+                (ProductTranslation.product_id == Product.id) & (ProductTranslation.locale == locale),
+            )
+        return await paginate(self.session, statement, key=[Product.id], params=params, descending=True)
 
     async def translations(self, product_ids: Sequence[uuid.UUID]) -> Sequence[ProductTranslation]:
         statement = (
@@ -75,30 +96,3 @@ class ProductRepository(Repository[Product]):
             ),
         )
         return set((await self.session.scalars(statement)).all())
-
-
-class VariantRepository(Repository[Variant]):
-    model = Variant
-    noun = "variant"
-
-    async def locked(self, variant_id: uuid.UUID) -> Variant | None:
-        statement = (
-            self.select()
-            .where(Variant.id == variant_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.scalars(statement)).one_or_none()
-
-    async def of_product(self, product_id: uuid.UUID) -> Sequence[Variant]:
-        statement = self.select().where(Variant.product_id == product_id).order_by(Variant.rank, Variant.id)
-        return (await self.session.scalars(statement)).all()
-
-    async def sku_owner(self, sku: str) -> uuid.UUID | None:
-        return (await self.session.scalars(select(Variant.id).where(Variant.sku == sku))).first()
-
-    async def prices(self, variant_ids: Sequence[uuid.UUID]) -> Sequence[Price]:
-        statement = (
-            select(Price).where(Price.variant_id.in_(variant_ids)).order_by(Price.variant_id, Price.currency)
-        )
-        return (await self.session.scalars(statement)).all()

@@ -1,6 +1,7 @@
-"""The content module's SQL. Every statement runs in the request's tenant-scoped session, which adds the
-tenant to each one (see `rustok.core.tenancy`); filters that other tables decide (a tag, a locale) are joins,
-which the scope reaches, not subqueries, which it cannot."""
+"""The SQL of nodes (and comments), their translations, bodies and tag links. Every statement runs in the
+request's tenant-scoped session, which adds the tenant to each one (see `rustok.core.tenancy`); filters
+that other tables decide (a tag, a locale) are joins, which the scope reaches, not subqueries, which it
+cannot."""
 
 from __future__ import annotations
 
@@ -10,30 +11,11 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 
-from rustok.content.models import (
-    COMMENT,
-    Category,
-    CategoryTranslation,
-    Node,
-    NodeBody,
-    NodeStatus,
-    NodeTag,
-    NodeTranslation,
-    Tag,
-    TagTranslation,
-)
+from rustok.content.models import COMMENT, Node, NodeBody, NodeStatus, NodeTag, NodeTranslation
+from rustok.content.schemas import NodeFilters
+from rustok.core.pagination import PageParams, Slice, paginate
 from rustok.core.repository import Repository
 from rustok.core.slugs import family
-
-
-class Term(NamedTuple):
-    """A category's or tag's name in one locale, as nodes show them."""
-
-    owner_id: uuid.UUID  # the node (tags) or the category
-    id: uuid.UUID
-    locale: str
-    name: str
-    slug: str
 
 
 class Visibility(NamedTuple):
@@ -86,6 +68,39 @@ class NodeRepository(Repository[Node]):
         node = (await self.session.scalars(statement)).one_or_none()
         return node if node is not None and visibility.sees(node) else None
 
+    async def by_ids(self, node_ids: Sequence[uuid.UUID]) -> Sequence[Node]:
+        return await self.list(Node.id.in_(list(node_ids)))
+
+    async def filtered_page(
+        self, filters: NodeFilters, params: PageParams, visibility: Visibility, *, tag_id: uuid.UUID | None
+    ) -> Slice[Node]:
+        """A page of the nodes ``visibility`` sees that pass ``filters`` (``tag_id``: the tag the filter
+        named, found), in the filters' order. The locale and the tag are joins, which the scope reaches."""
+        statement = self.select()
+        for column, value in (
+            (Node.kind, filters.kind),
+            (Node.status, filters.status.value if filters.status else None),
+            (Node.category_id, filters.category_id),
+            (Node.author_id, filters.author_id),
+            (Node.parent_id, filters.parent_id),
+        ):
+            if value is not None:
+                statement = statement.where(column == value)
+        condition = visibility.condition()
+        if condition is not None:
+            statement = statement.where(condition)
+        if filters.locale is not None:
+            statement = statement.join(
+                NodeTranslation,
+                (NodeTranslation.node_id == Node.id) & (NodeTranslation.locale == filters.locale),
+            )
+        if tag_id is not None:
+            statement = statement.join(NodeTag, (NodeTag.node_id == Node.id) & (NodeTag.tag_id == tag_id))
+        key = [Node.position, Node.id] if filters.sort == "position" else [Node.id]
+        return await paginate(
+            self.session, statement, key=key, params=params, descending=filters.sort == "-created"
+        )
+
     async def translations(self, node_ids: Sequence[uuid.UUID]) -> Sequence[NodeTranslation]:
         statement = (
             select(NodeTranslation)
@@ -99,21 +114,6 @@ class NodeRepository(Repository[Node]):
             select(NodeBody).where(NodeBody.node_id.in_(node_ids)).order_by(NodeBody.node_id, NodeBody.locale)
         )
         return (await self.session.scalars(statement)).all()
-
-    async def tag_terms(self, node_ids: Sequence[uuid.UUID]) -> list[Term]:
-        statement = (
-            select(
-                NodeTag.node_id,
-                TagTranslation.tag_id,
-                TagTranslation.locale,
-                TagTranslation.name,
-                TagTranslation.slug,
-            )
-            .join_from(NodeTag, TagTranslation, TagTranslation.tag_id == NodeTag.tag_id)
-            .where(NodeTag.node_id.in_(node_ids))
-            .order_by(NodeTag.node_id, NodeTag.created_at, NodeTag.tag_id)
-        )
-        return [Term(*row) for row in (await self.session.execute(statement)).all()]
 
     async def slug_owner(self, kind: str, locale: str, slug: str) -> uuid.UUID | None:
         statement = select(NodeTranslation.node_id).where(
@@ -194,38 +194,7 @@ class NodeRepository(Repository[Node]):
         )
         await self.session.execute(statement)
 
-
-class NodeTagRepository(Repository[NodeTag]):
-    model = NodeTag
-    noun = "tag attachment"
-
-    async def find(self, node_id: uuid.UUID, tag_id: uuid.UUID) -> NodeTag | None:
-        statement = select(NodeTag).where(NodeTag.node_id == node_id, NodeTag.tag_id == tag_id)
-        return (await self.session.scalars(statement)).one_or_none()
-
-    async def of_tag(self, tag_id: uuid.UUID) -> Sequence[NodeTag]:
-        return (await self.session.scalars(select(NodeTag).where(NodeTag.tag_id == tag_id))).all()
-
-
-class CategoryRepository(Repository[Category]):
-    model = Category
-    noun = "category"
-
-    async def translations(self, category_ids: Sequence[uuid.UUID]) -> Sequence[CategoryTranslation]:
-        statement = (
-            select(CategoryTranslation)
-            .where(CategoryTranslation.category_id.in_(category_ids))
-            .order_by(CategoryTranslation.category_id, CategoryTranslation.locale)
-        )
-        return (await self.session.scalars(statement)).all()
-
-    async def terms(self, category_ids: Sequence[uuid.UUID]) -> list[Term]:
-        return [
-            Term(t.category_id, t.category_id, t.locale, t.name, t.slug)
-            for t in await self.translations(category_ids)
-        ]
-
-    async def node_counts(
+    async def counts_by_category(
         self, category_ids: Sequence[uuid.UUID], visibility: Visibility
     ) -> dict[uuid.UUID, int]:
         statement = select(Node.category_id, func.count(Node.id)).where(Node.category_id.in_(category_ids))
@@ -235,44 +204,9 @@ class CategoryRepository(Repository[Category]):
         rows = (await self.session.execute(statement.group_by(Node.category_id))).all()
         return {row[0]: int(row[1]) for row in rows if row[0] is not None}
 
-    async def slug_owner(self, locale: str, slug: str) -> uuid.UUID | None:
-        statement = select(CategoryTranslation.category_id).where(
-            CategoryTranslation.locale == locale, CategoryTranslation.slug == slug
-        )
-        return (await self.session.scalars(statement)).first()
-
-    async def slugs_like(self, locale: str, base: str) -> set[str]:
-        statement = select(CategoryTranslation.slug).where(
-            CategoryTranslation.locale == locale,
-            or_(
-                CategoryTranslation.slug == base,
-                CategoryTranslation.slug.startswith(family(base), autoescape=True),
-            ),
-        )
-        return set((await self.session.scalars(statement)).all())
-
-    async def has_children(self, category_id: uuid.UUID) -> bool:
-        found = await self.session.scalars(select(Category.id).where(Category.parent_id == category_id))
-        return found.first() is not None
-
-    async def parent_of(self, category_id: uuid.UUID) -> uuid.UUID | None:
-        found = await self.session.scalars(select(Category.parent_id).where(Category.id == category_id))
-        return found.first()
-
-
-class TagRepository(Repository[Tag]):
-    model = Tag
-    noun = "tag"
-
-    async def translations(self, tag_ids: Sequence[uuid.UUID]) -> Sequence[TagTranslation]:
-        statement = (
-            select(TagTranslation)
-            .where(TagTranslation.tag_id.in_(tag_ids))
-            .order_by(TagTranslation.tag_id, TagTranslation.locale)
-        )
-        return (await self.session.scalars(statement)).all()
-
-    async def use_counts(self, tag_ids: Sequence[uuid.UUID], visibility: Visibility) -> dict[uuid.UUID, int]:
+    async def counts_by_tag(
+        self, tag_ids: Sequence[uuid.UUID], visibility: Visibility
+    ) -> dict[uuid.UUID, int]:
         statement = (
             select(NodeTag.tag_id, func.count(Node.id))
             .join(Node, Node.id == NodeTag.node_id)
@@ -285,28 +219,14 @@ class TagRepository(Repository[Tag]):
         rows = (await self.session.execute(statement)).all()
         return {row[0]: int(row[1]) for row in rows}
 
-    async def by_slug(self, slug: str, locales: Sequence[str]) -> uuid.UUID | None:
-        preference = case(
-            *((TagTranslation.locale == locale, rank) for rank, locale in enumerate(locales)),
-            else_=len(locales),
-        )
-        statement = (
-            select(TagTranslation.tag_id)
-            .where(TagTranslation.slug == slug)
-            .order_by(preference, TagTranslation.tag_id)
-            .limit(1)
-        )
-        return (await self.session.scalars(statement)).first()
 
-    async def slug_owner(self, locale: str, slug: str) -> uuid.UUID | None:
-        statement = select(TagTranslation.tag_id).where(
-            TagTranslation.locale == locale, TagTranslation.slug == slug
-        )
-        return (await self.session.scalars(statement)).first()
+class NodeTagRepository(Repository[NodeTag]):
+    model = NodeTag
+    noun = "tag attachment"
 
-    async def slugs_like(self, locale: str, base: str) -> set[str]:
-        statement = select(TagTranslation.slug).where(
-            TagTranslation.locale == locale,
-            or_(TagTranslation.slug == base, TagTranslation.slug.startswith(family(base), autoescape=True)),
-        )
-        return set((await self.session.scalars(statement)).all())
+    async def find(self, node_id: uuid.UUID, tag_id: uuid.UUID) -> NodeTag | None:
+        statement = select(NodeTag).where(NodeTag.node_id == node_id, NodeTag.tag_id == tag_id)
+        return (await self.session.scalars(statement)).one_or_none()
+
+    async def of_tag(self, tag_id: uuid.UUID) -> Sequence[NodeTag]:
+        return (await self.session.scalars(select(NodeTag).where(NodeTag.tag_id == tag_id))).all()

@@ -1,0 +1,1 @@
+"""Variants of products: their options, SKUs, prices and stock."""

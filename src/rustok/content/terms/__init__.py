@@ -1,0 +1,1 @@
+"""Categories and tags: the terms that organise nodes."""

@@ -139,3 +139,19 @@ async def test_a_public_request_without_credentials_reads_in_one_transaction_at_
 
     assert response.status_code == 200
     assert begun == ["tenant"]
+
+
+async def test_a_request_that_reads_nothing_opens_no_transaction(
+    client: httpx.AsyncClient, make_uow: UnitOfWorkFactory
+) -> None:
+    """An anonymous caller of a route that needs no database (the current tenant, from the cache) costs
+    no session at all: the request's unit of work makes its session on first use."""
+    tenant_id = await new_tenant(make_uow, f"one-tx-{uuid.uuid4().hex[:8]}")
+    headers = {"X-Tenant-ID": str(tenant_id)}
+    await client.get("/api/tenant", headers=headers)  # the tenant is resolved (and cached) once
+
+    with counted_transactions() as begun:
+        response = await client.get("/api/tenant", headers=headers)
+
+    assert response.status_code == 200
+    assert begun == []

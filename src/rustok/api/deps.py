@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from rustok.bootstrap import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime = request.app.state.runtime
     assert isinstance(runtime, Runtime)
     return runtime

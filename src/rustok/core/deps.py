@@ -110,7 +110,8 @@ class RequestContext:
         return self.uows(TenantScope.of(self.tenant.id))
 
 
-def get_app_settings(request: Request) -> Settings:
+# Dependencies are coroutines: FastAPI runs a plain function in a worker thread, costlier than its work.
+async def get_app_settings(request: Request) -> Settings:
     settings = request.app.state.settings
     assert isinstance(settings, Settings)
     return settings
@@ -119,7 +120,7 @@ def get_app_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_context(
+async def get_context(
     request: Request, uow: RequestUoW, principal: CurrentPrincipal, settings: SettingsDep
 ) -> RequestContext:
     tenant = request_tenant(request)
@@ -128,7 +129,7 @@ def get_context(
     return RequestContext(tenant, principal, uow, settings, unit_of_work_factory(request))
 
 
-def get_platform_uow(uow: RequestUoW, principal: CurrentPrincipal) -> UnitOfWork:
+async def get_platform_uow(uow: RequestUoW, principal: CurrentPrincipal) -> UnitOfWork:
     """The request's unit of work, widened to every tenant, for platform endpoints: only a caller who holds
     a platform permission (``tenants:*``) gets it, after the route's own check."""
     if grant_of(principal, "tenants:read") is None:

@@ -80,6 +80,7 @@ class UnitOfWork:
         self._sink = events
         self._events: list[Envelope[Any]] = []
         self._session: AsyncSession | None = None
+        self._entered = False
         self._before_commit: list[Hook] = []
         self._after_commit: list[Hook] = []
         self._work: dict[type[TransactionWork], TransactionWork] = {}
@@ -92,18 +93,24 @@ class UnitOfWork:
 
     @property
     def session(self) -> AsyncSession:
-        if self._session is None:
+        """The unit of work's session. A reading unit of work makes it on first use, so a request that
+        never touches the database (an anonymous caller of a route that reads nothing) costs no session."""
+        if not self._entered:
             raise RuntimeError("the unit of work has not been entered")
+        if self._session is None:
+            session = self._session_factory()
+            session.info[_OWNED] = True
+            bind_scope(session, self.scope)
+            self._session = session
         return self._session
 
     async def __aenter__(self) -> Self:
-        session = self._session_factory()
-        session.info[_OWNED] = True
-        bind_scope(session, self.scope)
-        self._session = session
-        if self.write and session.bind is not None and session.bind.dialect.name == "sqlite":
-            # Take SQLite's write lock at BEGIN (see rustok.core.db); a reader keeps a deferred BEGIN.
-            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        self._entered = True
+        if self.write:
+            session = self.session
+            if session.bind is not None and session.bind.dialect.name == "sqlite":
+                # Take SQLite's write lock at BEGIN (see rustok.core.db); a reader keeps a deferred BEGIN.
+                await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         return self
 
     async def __aexit__(
@@ -115,7 +122,8 @@ class UnitOfWork:
             else:
                 await self.rollback()
         finally:
-            await self.session.close()
+            if self._session is not None:
+                await self._session.close()
 
     @property
     def events(self) -> Sequence[Envelope[Any]]:
@@ -145,7 +153,8 @@ class UnitOfWork:
         if self._events:
             raise TenantScopeError("a unit of work cannot change its scope after recording events")
         self.scope = TenantScope.all_tenants()
-        bind_scope(self.session, self.scope)
+        if self._session is not None:
+            bind_scope(self._session, self.scope)
 
     def work(self, kind: type[W]) -> W:
         """This unit of work's one ``kind`` of collected work (made now, on the first ask): typed state
@@ -163,6 +172,9 @@ class UnitOfWork:
         self._after_commit.append(hook)
 
     async def commit(self) -> None:
+        if self._session is None and not self._before_commit and not self._events:
+            await self._committed_nothing()  # no session was ever needed: nothing to commit
+            return
         session = self.session
         for hook in self._before_commit:
             await hook(self)
@@ -188,6 +200,13 @@ class UnitOfWork:
         for hook in hooks:
             await hook(self)
 
+    async def _committed_nothing(self) -> None:
+        self.committed = True
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            await hook(self)
+
     async def rollback(self) -> None:
         self._events.clear()
-        await self.session.rollback()
+        if self._session is not None:
+            await self._session.rollback()

@@ -29,7 +29,7 @@ def _unit_of_work(permission: str) -> Any:
 
     check = requires(permission)  # a default, not an annotation: annotations here are strings
 
-    def scoped(uow: UoWDep, principal: Principal = check) -> UnitOfWork:
+    async def scoped(uow: UoWDep, principal: Principal = check) -> UnitOfWork:
         if principal.role is Role.SUPER_ADMIN:
             uow.widen_to_platform()
         return uow
@@ -37,7 +37,7 @@ def _unit_of_work(permission: str) -> Any:
     return Depends(scoped)
 
 
-def _consumers(request: Request) -> ConsumerRegistry:
+async def _consumers(request: Request) -> ConsumerRegistry:
     """The consumers the app's relay delivers to (of the composition root's runtime)."""
     registry: ConsumerRegistry = request.app.state.runtime.consumers
     return registry

@@ -55,7 +55,7 @@ class UnsupportedMediaType(ProblemError):
     status = 415
 
 
-def get_storage(settings: SettingsDep) -> MediaStorage:
+async def get_storage(settings: SettingsDep) -> MediaStorage:
     """The media storage: the local directory of the settings."""
     return LocalMediaStorage(settings.effective_media_dir)
 

@@ -291,9 +291,8 @@ async def test_a_relay_killed_between_the_consumers_commit_and_its_outcome_has_n
     assert crashed.logs("relayed") == []
     assert applications(await effects(database.engine)) == dict.fromkeys(first_ids, 1)
     assert sorted(await processed_ids(database.engine)) == sorted(first_ids)
-    assert set((await event_statuses(database.engine)).values()) == {EventStatus.PENDING}, (
-        "no outcome recorded"
-    )
+    statuses = set((await event_statuses(database.engine)).values())
+    assert statuses == {EventStatus.PENDING}, "no outcome recorded"
     await wait_until_others_disconnected(database.engine)
 
     restarted = await run_program("relay", env=process_env(tmp_path, isolated_database_url), cwd=tmp_path)
@@ -336,13 +335,12 @@ async def test_two_relays_on_postgresql_apply_every_event_once_and_each_tenants_
     async def all_dispatched() -> bool:
         return await pending_count(database.sessions) == 0
 
-    async with contextlib.AsyncExitStack() as runtimes:  # a runtime (engine, writer) per relay
-        relays = [
-            (
-                await runtimes.enter_async_context(open_runtime(settings, consumers=registry(), redis=False))
-            ).relay(name=f"relay-{index}")
-            for index in range(2)
+    async with contextlib.AsyncExitStack() as stack:
+        runtimes = [  # a runtime of its own (engine, outbox writer) for each relay
+            await stack.enter_async_context(open_runtime(settings, consumers=registry(), redis=False))
+            for _ in range(2)
         ]
+        relays = [runtime.relay(name=f"relay-{index}") for index, runtime in enumerate(runtimes)]
         stop = asyncio.Event()
         running = [asyncio.create_task(relay.run(stop), name=relay.name) for relay in relays]
         try:

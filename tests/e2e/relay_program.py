@@ -7,11 +7,12 @@ Commands:
 - ``emit TENANTS PER_TENANT [--die-after-commit]``: commits ``PER_TENANT`` ``node.created`` events for each
   of ``TENANTS`` new tenants, one unit of work per tenant, and logs ``committed`` with their ids after each
   commit. With ``--die-after-commit`` the process kills itself (SIGKILL) once the last one has committed.
-- ``relay``: runs the real relay (`rustok.outbox.worker.build_relay`) with the `apply_effect` consumer until
-  nothing is due, then logs ``relayed`` with the number of events handled. With
+- ``relay``: runs the real relay (`rustok.bootstrap.Runtime.relay`, as ``rustok worker`` builds it) with the
+  `apply_effect` consumer until nothing is due, then logs ``relayed`` with the number of events handled. With
   ``RELAY_PROGRAM_DIE_AFTER_EFFECT=1`` in the environment the consumer kills the process once its first
   unit of work has committed: after the effect, before the relay has recorded the outcome.
 
+Each command builds its world through the composition root (`rustok.bootstrap.open_runtime`), as rustok does.
 The tests import this module for the consumer and its effect table; it imports nothing from ``tests``, so
 it also runs as a plain script.
 """
@@ -28,17 +29,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rustok.bootstrap import open_runtime
 from rustok.content.events import NodeCreated
-from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.events import Envelope
 from rustok.core.logging import configure_logging, get_logger
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
 from rustok.core.uow import UnitOfWork
 from rustok.outbox.registry import ConsumerRegistry, consumer
-from rustok.outbox.worker import build_relay
-from rustok.outbox.writer import OutboxWriter
-from rustok.testing.uows import uows_on
 
 CONSUMER = "test.effects"
 EFFECTS_TABLE = "test_effects"
@@ -99,11 +97,6 @@ def registry() -> ConsumerRegistry:
 
 
 async def emit(tenants: int, per_tenant: int, *, die_after_commit: bool) -> None:
-    settings = Settings()
-    engine = create_engine(settings)
-    sessions = create_sessionmaker(engine)
-    writer = OutboxWriter()
-
     async def report(uow: UnitOfWork) -> None:
         log.info(
             "committed",
@@ -111,32 +104,19 @@ async def emit(tenants: int, per_tenant: int, *, die_after_commit: bool) -> None
             event_ids=[str(e.id) for e in uow.events],
         )
 
-    try:
+    async with open_runtime(Settings(), consumers=ConsumerRegistry(), redis=False) as runtime:
         for index in range(tenants):
-            async with UnitOfWork(sessions, TenantScope.of(uuid.uuid4()), events=writer) as uow:
+            async with runtime.uow(TenantScope.of(uuid.uuid4())) as uow:
                 for _ in range(per_tenant):
                     uow.record(NodeCreated(node_id=uuid.uuid4(), kind="post"))
                 uow.after_commit(report)
                 if die_after_commit and index == tenants - 1:
                     uow.after_commit(_die)
-    finally:
-        await engine.dispose()
 
 
 async def relay() -> None:
-    settings = Settings()
-    engine = create_engine(settings)
-    try:
-        worker = build_relay(
-            settings,
-            registry(),
-            engine=engine,
-            uows=uows_on(engine, writer := OutboxWriter()),
-            writer=writer,
-        )
-        handled = await worker.run_until_idle()
-    finally:
-        await engine.dispose()
+    async with open_runtime(Settings(), consumers=registry(), redis=False) as runtime:
+        handled = await runtime.relay().run_until_idle()
     log.info("relayed", handled=handled)
 
 

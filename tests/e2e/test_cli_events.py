@@ -27,11 +27,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rustok import modules
+from rustok.bootstrap import Runtime, open_runtime
 from rustok.content.events import NodeCreated, NodePublished, NodeUpdated
-from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.events import CATALOG, DomainEvent, Envelope
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
@@ -39,8 +38,6 @@ from rustok.core.uow import UnitOfWork
 from rustok.outbox.models import DeliveryStatus, EventDelivery, EventStatus, SysEvent
 from rustok.outbox.registry import ConsumerRegistry, consumer
 from rustok.outbox.relay import Relay, RelayConfig
-from rustok.outbox.writer import OutboxWriter
-from rustok.testing.uows import uows_on
 from tests.e2e.test_cli import COMMAND_TIMEOUT, RUSTOK, clean_env
 
 TENANT_A = uuid.UUID("01900000-0000-7000-8000-00000000c11a")
@@ -93,10 +90,10 @@ class RowState:
 
 @dataclass(slots=True)
 class Outbox:
-    """The test's own database, as the test process (writer, relay, reader) and the CLI both see it."""
+    """The test's own database, as the test process (writer, relay, reader: a runtime of its own) and the
+    CLI both see it."""
 
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    runtime: Runtime
     env: dict[str, str]
     cwd: Path
     failing: set[uuid.UUID] = field(default_factory=set)
@@ -106,7 +103,7 @@ class Outbox:
 
     async def commit(self, tenant: uuid.UUID, event: DomainEvent) -> uuid.UUID:
         """Commit ``event`` for ``tenant`` in a unit of work of its own; the event's id."""
-        async with UnitOfWork(self.sessions, TenantScope.of(tenant), events=OutboxWriter()) as uow:
+        async with self.runtime.uow(TenantScope.of(tenant)) as uow:
             envelope = uow.record(event)
         return envelope.id
 
@@ -119,17 +116,16 @@ class Outbox:
             if event.id in self.failing:
                 raise RuntimeError(f"cannot handle {event.id}")
 
-        writer = OutboxWriter()
         relay = Relay(
-            uows_on(self.sessions, writer),
+            self.runtime.uow,
             ConsumerRegistry([picky]),
-            writer=writer,
+            writer=self.runtime.outbox,
             config=RelayConfig(max_attempts=1),
         )
         return await relay.run_until_idle()
 
     async def events(self) -> dict[uuid.UUID, RowState]:
-        async with UnitOfWork(self.sessions, TenantScope.all_tenants(), write=False) as uow:
+        async with self.runtime.platform() as uow:
             rows = (await uow.session.scalars(select(SysEvent))).all()
         return {
             row.id: RowState(row.status, row.attempts, row.next_attempt_at, row.last_error, row.dispatched_at)
@@ -141,7 +137,7 @@ class Outbox:
 
     async def deliveries(self, event_id: uuid.UUID) -> list[tuple[str, str, int]]:
         """(consumer, status, attempts) of the event's delivery rows."""
-        async with UnitOfWork(self.sessions, TenantScope.all_tenants(), write=False) as uow:
+        async with self.runtime.platform() as uow:
             rows = (
                 await uow.session.scalars(select(EventDelivery).where(EventDelivery.event_id == event_id))
             ).all()
@@ -202,12 +198,10 @@ async def walk(outbox: Outbox, *args: str) -> list[dict[str, Any]]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def outbox(isolated_database_url: str, tmp_path: Path) -> AsyncIterator[Outbox]:
-    engine = create_engine(Settings(_env_file=None, database_url=isolated_database_url))
+    settings = Settings(_env_file=None, database_url=isolated_database_url)
     env = clean_env(tmp_path / "data", RUSTOK_DATABASE_URL=isolated_database_url)
-    try:
-        yield Outbox(engine, create_sessionmaker(engine), env, tmp_path)
-    finally:
-        await engine.dispose()
+    async with open_runtime(settings, consumers=ConsumerRegistry(), redis=False) as runtime:
+        yield Outbox(runtime, env, tmp_path)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

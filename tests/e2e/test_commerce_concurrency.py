@@ -27,11 +27,10 @@ import httpx
 import pytest_asyncio
 from fastapi import FastAPI
 
-from rustok.api.app import create_app
-from rustok.bootstrap import Runtime, open_runtime
+from rustok.bootstrap import Runtime
 from rustok.core.settings import Settings
 from rustok.outbox.registry import ConsumerRegistry
-from rustok.testing import EventRecorder, app_client, at_once, login_as, new_tenant
+from rustok.testing import EventRecorder, at_once, live_app, login_as, new_tenant
 from rustok.testing.commerce import make_product, make_variant
 
 ORDERS = "/api/commerce/orders"
@@ -93,17 +92,15 @@ class Live:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def live(settings: Settings, isolated_database_url: str) -> AsyncIterator[Live]:
-    """The real app on a runtime of its own on ``isolated_database_url`` (its engine's pool big enough for
-    every racer, and the barrier, to hold a connection at once: 40 plus as many overflow), a client on it,
-    and a tenant ``acme`` with a manager signed in."""
-    configured = settings.model_copy(update={"database_url": isolated_database_url, "database_pool_size": 40})
-    async with open_runtime(configured, consumers=ConsumerRegistry()) as runtime:
-        application = create_app(runtime=runtime, configure_logs=False)
-        async with app_client(application) as client:
-            tenant_id = await new_tenant(runtime.uow, "acme")
-            manager = await login_as(client, application, tenant_id, "manager")
-            yield Live(runtime, application, client, tenant_id, manager)
+async def live(isolated_settings: Settings) -> AsyncIterator[Live]:
+    """The real app on a runtime of its own on the test's own database (`live_app`; its engine's pool big
+    enough for every racer, and the barrier, to hold a connection at once: 40 plus as many overflow), a
+    client on it, and a tenant ``acme`` with a manager signed in."""
+    configured = isolated_settings.model_copy(update={"database_pool_size": 40})
+    async with live_app(configured, consumers=ConsumerRegistry()) as started:
+        tenant_id = await new_tenant(started.uow, "acme")
+        manager = await login_as(started.client, started.app, tenant_id, "manager")
+        yield Live(started.runtime, started.app, started.client, tenant_id, manager)
 
 
 def outcomes(responses: Sequence[httpx.Response]) -> Counter[tuple[int, str | None]]:

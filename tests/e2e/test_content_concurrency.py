@@ -22,14 +22,13 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
-from rustok.api.app import create_app
-from rustok.bootstrap import Runtime, open_runtime
+from rustok.bootstrap import Runtime
 from rustok.core.settings import Settings
 from rustok.outbox.registry import ConsumerRegistry
 from rustok.testing import (
     EventRecorder,
-    app_client,
     at_once,
+    live_app,
     login_as,
     make_comment,
     make_node,
@@ -83,15 +82,13 @@ async def _start(runtime: Runtime, app: FastAPI, client: httpx.AsyncClient, slug
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def live(settings: Settings, isolated_database_url: str) -> AsyncIterator[Live]:
-    """The real app on a runtime of its own on ``isolated_database_url`` (its engine's pool big enough for
-    every racer, and the barrier, to hold a connection at once), a client on it, and a tenant ``acme``
-    with a manager signed in."""
-    configured = settings.model_copy(update={"database_url": isolated_database_url, "database_pool_size": 40})
-    async with open_runtime(configured, consumers=ConsumerRegistry()) as runtime:
-        application = create_app(runtime=runtime, configure_logs=False)
-        async with app_client(application) as client:
-            yield await _start(runtime, application, client, "acme")
+async def live(isolated_settings: Settings) -> AsyncIterator[Live]:
+    """The real app on a runtime of its own on the test's own database (`live_app`; its engine's pool big
+    enough for every racer, and the barrier, to hold a connection at once), a client on it, and a tenant
+    ``acme`` with a manager signed in."""
+    configured = isolated_settings.model_copy(update={"database_pool_size": 40})
+    async with live_app(configured, consumers=ConsumerRegistry()) as started:
+        yield await _start(started.runtime, started.app, started.client, "acme")
 
 
 async def _moderated(live: Live) -> Live:

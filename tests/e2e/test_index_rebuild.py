@@ -9,7 +9,6 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +18,8 @@ import pytest_asyncio
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from rustok.api.app import create_app
 from rustok.content import service as content_service
-from rustok.core.db import create_engine, create_sessionmaker
-from rustok.core.settings import Environment, Settings
+from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
 from rustok.core.uow import SessionFactory, UnitOfWork
 from rustok.index import documents as builder
@@ -31,11 +28,9 @@ from rustok.index.consumers import CONSUMERS
 from rustok.index.models import ContentDocument, ProductDocument, Rebuild
 from rustok.outbox.registry import ConsumerRegistry
 from rustok.outbox.relay import Relay
-from rustok.outbox.writer import OutboxWriter
-from rustok.tenants.schemas import TenantCreate
-from rustok.tenants.service import create_tenant
 from rustok.testing import (
-    http_client,
+    LiveApp,
+    live_app,
     login_as,
     make_node,
     make_product,
@@ -67,48 +62,12 @@ async def verify(make_uow: MakeUoW, tenant_id: uuid.UUID, target: Any = "content
         return await service.verify(uow, target)
 
 
-def app_settings(database_url: str, data_dir: Path) -> Settings:
-    return Settings(
-        _env_file=None,
-        env=Environment.TEST,
-        data_dir=data_dir,
-        database_url=database_url,
-        jwt_secret="a-test-secret-that-is-long-enough-0123456789abcdef",
-        password_hash_time_cost=1,
-        password_hash_memory_cost=64,
-        relay_in_process=False,
-    )
-
-
-@dataclass
-class Committed:
-    """The app, a relay and sessions on a database of the test's own, where every unit of work really
-    commits on its own connection: for races between transactions."""
-
-    app: FastAPI
-    client: httpx.AsyncClient
-    sessions: SessionFactory
-    writer: OutboxWriter
-
-    def make_uow(self, scope: TenantScope | None = None, *, write: bool = True) -> UnitOfWork:
-        return UnitOfWork(self.sessions, scope, write=write, events=self.writer)
-
-    async def deliver(self) -> int:
-        relay = Relay(self.make_uow, ConsumerRegistry(CONSUMERS), writer=self.writer)
-        return await relay.run_until_idle()
-
-
 @pytest_asyncio.fixture(loop_scope="session")
-async def committed(isolated_database_url: str, tmp_path: Path) -> AsyncIterator[Committed]:
-    settings = app_settings(isolated_database_url, tmp_path / "app")
-    engine = create_engine(settings)
-    try:
-        sessions = create_sessionmaker(engine)
-        application = create_app(settings, engine=engine, session_factory=sessions, configure_logs=False)
-        async with application.router.lifespan_context(application), http_client(application) as client:
-            yield Committed(application, client, sessions, OutboxWriter())
-    finally:
-        await engine.dispose()
+async def committed(isolated_settings: Settings) -> AsyncIterator[LiveApp]:
+    """The app and a relay of the index consumers on a database of the test's own, where every unit of
+    work really commits on its own connection: for races between transactions."""
+    async with live_app(isolated_settings, consumers=ConsumerRegistry(CONSUMERS)) as live:
+        yield live
 
 
 async def test_a_rebuild_builds_every_document(
@@ -220,14 +179,14 @@ PAUSE_SECONDS = 0.5
 
 
 async def test_a_tag_attached_during_a_rebuild_batch_stays_in_the_document(
-    committed: Committed, monkeypatch: pytest.MonkeyPatch
+    committed: LiveApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Attaching a tag leaves ``source_updated_at`` as it was, so "newer wins" cannot tell the batch's
     stale document from the consumer's. On PostgreSQL this fails without the writers' lock (the consumer
     writes during the pause, the batch overwrites it); on SQLite the live write waits for the batch's write
     lock, so it passes either way."""
     client = committed.client
-    tenant_id = await new_tenant(committed.make_uow, "race-tag")
+    tenant_id = await new_tenant(committed.uow, "race-tag")
     headers = await login_as(client, committed.app, tenant_id, "admin")
     node_id = uuid.UUID((await make_node(client, headers, title="Racing", status="published"))["id"])
     tag = await make_tag(client, headers, name="python")
@@ -248,17 +207,17 @@ async def test_a_tag_attached_during_a_rebuild_batch_stays_in_the_document(
         return built
 
     monkeypatch.setattr(builder, "content_documents", reads_then_pauses)
-    await service.rebuild(committed.make_uow, tenant_id, "content")
+    await service.rebuild(committed.uow, tenant_id, "content")
     await live[0]
 
-    rows = await content_rows(committed.make_uow, tenant_id)
+    rows = await content_rows(committed.uow, tenant_id)
     assert [(r.node_id, r.tags) for r in rows] == [(node_id, ["python"])]
-    drift = await verify(committed.make_uow, tenant_id)
+    drift = await verify(committed.uow, tenant_id)
     assert drift.clean, drift.as_dict()
 
 
 async def test_a_node_deleted_during_a_rebuild_batch_keeps_no_document(
-    committed: Committed, monkeypatch: pytest.MonkeyPatch
+    committed: LiveApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The batch reads the node (its documents, lost by the index, are missing), then checks which
     sources still exist to drop orphans: its last read of the source. The node is deleted right after,
@@ -267,11 +226,11 @@ async def test_a_node_deleted_during_a_rebuild_batch_keeps_no_document(
     documents of a node that is gone); on SQLite the deletion waits for the batch's write lock, so it passes
     either way."""
     client = committed.client
-    tenant_id = await new_tenant(committed.make_uow, "race-delete")
+    tenant_id = await new_tenant(committed.uow, "race-delete")
     headers = await login_as(client, committed.app, tenant_id, "admin")
     node_id = uuid.UUID((await make_node(client, headers, title="Doomed", status="published"))["id"])
     await committed.deliver()
-    async with committed.make_uow(TenantScope.of(tenant_id)) as uow:  # the index loses its documents
+    async with committed.uow(TenantScope.of(tenant_id)) as uow:  # the index loses its documents
         for row in (await uow.session.scalars(select(ContentDocument))).all():
             await uow.session.delete(row)
     real = content_service.existing_node_ids
@@ -290,11 +249,11 @@ async def test_a_node_deleted_during_a_rebuild_batch_keeps_no_document(
         return alive
 
     monkeypatch.setattr(content_service, "existing_node_ids", reads_then_pauses)
-    await service.rebuild(committed.make_uow, tenant_id, "content")
+    await service.rebuild(committed.uow, tenant_id, "content")
     await live[0]
 
-    assert await content_rows(committed.make_uow, tenant_id) == []
-    drift = await verify(committed.make_uow, tenant_id)
+    assert await content_rows(committed.uow, tenant_id) == []
+    drift = await verify(committed.uow, tenant_id)
     assert drift.clean, drift.as_dict()
 
 
@@ -337,22 +296,16 @@ async def test_verify_reports_drift_and_a_rebuild_repairs_it(
     assert ghost not in {r.node_id for r in await content_rows(make_uow, tenant_id)}
 
 
-async def test_the_cli_rebuilds_and_verifies(isolated_database_url: str, tmp_path: Path) -> None:
+async def test_the_cli_rebuilds_and_verifies(
+    isolated_settings: Settings, isolated_database_url: str, tmp_path: Path
+) -> None:
     """``rustok index verify`` exits 1 on drift; ``rustok index rebuild`` builds the documents (for one
     tenant by slug, then all), after which ``verify`` exits 0."""
-    settings = app_settings(isolated_database_url, tmp_path / "app")
-    engine = create_engine(settings)
-    try:
-        sessions = create_sessionmaker(engine)
-        async with UnitOfWork(sessions, TenantScope.all_tenants(), events=OutboxWriter()) as uow:
-            tenant = await create_tenant(uow, TenantCreate(name="Cli", slug="cli-index"))
-        application = create_app(settings, engine=engine, session_factory=sessions, configure_logs=False)
-        async with application.router.lifespan_context(application), http_client(application) as client:
-            headers = await login_as(client, application, tenant.id, "admin")
-            await make_node(client, headers, title="From the CLI", status="published")
-            await make_product(client, headers, title="Cli product")
-    finally:
-        await engine.dispose()
+    async with live_app(isolated_settings) as live:
+        tenant_id = await new_tenant(live.uow, "cli-index")
+        headers = await login_as(live.client, live.app, tenant_id, "admin")
+        await make_node(live.client, headers, title="From the CLI", status="published")
+        await make_product(live.client, headers, title="Cli product")
     env = clean_env(tmp_path / "data", RUSTOK_DATABASE_URL=isolated_database_url)
 
     drifted = run_cli("index", "verify", "--tenant", "cli-index", env=env, cwd=tmp_path)
@@ -370,7 +323,7 @@ async def test_the_cli_rebuilds_and_verifies(isolated_database_url: str, tmp_pat
     rebuilt = run_cli("index", "rebuild", env=env, cwd=tmp_path)  # every tenant, both targets
     assert rebuilt.returncode == 0, rebuilt.stderr
 
-    clean = run_cli("index", "verify", "--tenant", str(tenant.id), env=env, cwd=tmp_path)
+    clean = run_cli("index", "verify", "--tenant", str(tenant_id), env=env, cwd=tmp_path)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert json.loads(clean.stdout)["clean"] is True
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import os
 import signal
@@ -25,21 +26,19 @@ from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rustok.bootstrap import Runtime, open_runtime
 from rustok.content.events import NodeCreated
-from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
-from rustok.core.uow import UnitOfWork
+from rustok.core.uow import UnitOfWorkFactory
 from rustok.outbox.models import EventStatus, ProcessedEvent, SysEvent
+from rustok.outbox.registry import ConsumerRegistry
 from rustok.outbox.relay import Relay, RelayConfig
-from rustok.outbox.worker import build_relay
-from rustok.outbox.writer import OutboxWriter
 from rustok.testing import only_on
 from rustok.testing.events import pending_count
-from rustok.testing.uows import uows_on
 from tests.e2e.relay_program import CONSUMER, DIE_AFTER_EFFECT, EFFECTS_TABLE, create_effects_table, registry
 
 PROGRAM = Path(__file__).with_name("relay_program.py")
@@ -145,13 +144,15 @@ async def stop_tasks(tasks: list[asyncio.Task[None]]) -> bool:
     return not late
 
 
-def observer_engine(url: str) -> AsyncEngine:
-    """An engine for the test's own reads and writes; on PostgreSQL its connections are named, so the test
-    can tell them from the subprocesses'."""
-    settings = Settings(_env_file=None, database_url=url)
-    if settings.is_sqlite:
-        return create_engine(settings)
-    return create_engine(settings, connect_args={"server_settings": {"application_name": OBSERVER}})
+def name_connections(engine: AsyncEngine, name: str) -> None:
+    """On PostgreSQL, give the connections ``engine`` opens from now on the ``application_name`` ``name``,
+    so the test can tell its own connections from the subprocesses'."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def named(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams["server_settings"] = {**cparams.get("server_settings", {}), "application_name": name}
 
 
 async def wait_until_others_disconnected(engine: AsyncEngine) -> None:
@@ -219,33 +220,31 @@ def applications(found: list[Effect]) -> collections.Counter[uuid.UUID]:
     return collections.Counter(effect.event_id for effect in found)
 
 
-async def commit_events(
-    engine: AsyncEngine, tenant_id: uuid.UUID, count: int, writer: OutboxWriter | None = None
-) -> list[uuid.UUID]:
-    """Commit ``count`` node.created events of ``tenant_id`` in one unit of work; their ids."""
-    sessions = create_sessionmaker(engine)
-    async with UnitOfWork(sessions, TenantScope.of(tenant_id), events=writer or OutboxWriter()) as uow:
+async def commit_events(uows: UnitOfWorkFactory, tenant_id: uuid.UUID, count: int) -> list[uuid.UUID]:
+    """Commit ``count`` node.created events of ``tenant_id`` in one unit of work of ``uows``; their ids."""
+    async with uows(TenantScope.of(tenant_id)) as uow:
         for _ in range(count):
             uow.record(NodeCreated(node_id=uuid.uuid4(), kind="post"))
     return [envelope.id for envelope in uow.events]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def database(isolated_database_url: str) -> AsyncIterator[AsyncEngine]:
-    """The test's own migrated database, with the consumer's effect table; an engine on it."""
-    engine = observer_engine(isolated_database_url)
-    try:
-        await create_effects_table(engine)
-        yield engine
-    finally:
-        await engine.dispose()
+async def database(isolated_database_url: str) -> AsyncIterator[Runtime]:
+    """The test's own migrated database, with the consumer's effect table; the test's runtime on it, for
+    its own reads and writes (no consumers, and an outbox writer no relay listens to). On PostgreSQL its
+    connections are named `OBSERVER`."""
+    settings = Settings(_env_file=None, database_url=isolated_database_url)
+    async with open_runtime(settings, consumers=ConsumerRegistry(), redis=False) as runtime:
+        name_connections(runtime.engine, OBSERVER)
+        await create_effects_table(runtime.engine)
+        yield runtime
 
 
 # ---------------------------------------------------------------------------------------------- crashes
 
 
 async def test_events_committed_by_a_process_killed_right_after_its_commit_are_delivered_once(
-    database: AsyncEngine, isolated_database_url: str, tmp_path: Path
+    database: Runtime, isolated_database_url: str, tmp_path: Path
 ) -> None:
     """Given a process that commits events through a real unit of work and is killed (SIGKILL) right after
     its last commit, with no relay running, when a relay process runs afterwards, then every committed
@@ -257,22 +256,22 @@ async def test_events_committed_by_a_process_killed_right_after_its_commit_are_d
     assert writer.returncode == -signal.SIGKILL, writer.stderr
     committed = [uuid.UUID(i) for line in writer.logs("committed") for i in line["event_ids"]]
     assert len(committed) == 12, writer.stdout
-    statuses = await event_statuses(database)
+    statuses = await event_statuses(database.engine)
     assert sorted(statuses) == sorted(committed), "the last commit before the kill is durable"
     assert set(statuses.values()) == {EventStatus.PENDING}
-    assert await effects(database) == [], "no relay has run yet"
-    await wait_until_others_disconnected(database)
+    assert await effects(database.engine) == [], "no relay has run yet"
+    await wait_until_others_disconnected(database.engine)
 
     relay = await run_program("relay", env=env, cwd=tmp_path)
 
     assert relay.returncode == 0, relay.stderr
     assert [line["handled"] for line in relay.logs("relayed")] == [12]
-    assert applications(await effects(database)) == dict.fromkeys(committed, 1)
-    assert set((await event_statuses(database)).values()) == {EventStatus.DISPATCHED}
+    assert applications(await effects(database.engine)) == dict.fromkeys(committed, 1)
+    assert set((await event_statuses(database.engine)).values()) == {EventStatus.DISPATCHED}
 
 
 async def test_a_relay_killed_between_the_consumers_commit_and_its_outcome_has_no_second_effect(
-    database: AsyncEngine, isolated_database_url: str, tmp_path: Path
+    database: Runtime, isolated_database_url: str, tmp_path: Path
 ) -> None:
     """Given events of two tenants, when the relay process is killed (SIGKILL) right after the consumer's
     unit of work for the first tenant committed (effect and processed ids), before the relay recorded any
@@ -280,8 +279,8 @@ async def test_a_relay_killed_between_the_consumers_commit_and_its_outcome_has_n
     are applied, the first tenant's are not applied again (the processed-ids table skips them), and every
     event ends ``dispatched`` with exactly one effect."""
     first, second = uuid.uuid4(), uuid.uuid4()
-    first_ids = await commit_events(database, first, 3)
-    second_ids = await commit_events(database, second, 3)
+    first_ids = await commit_events(database.uow, first, 3)
+    second_ids = await commit_events(database.uow, second, 3)
     everything = first_ids + second_ids
 
     crashed = await run_program(
@@ -290,20 +289,21 @@ async def test_a_relay_killed_between_the_consumers_commit_and_its_outcome_has_n
 
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr
     assert crashed.logs("relayed") == []
-    assert applications(await effects(database)) == dict.fromkeys(first_ids, 1)
-    assert sorted(await processed_ids(database)) == sorted(first_ids)
-    assert set((await event_statuses(database)).values()) == {EventStatus.PENDING}, "no outcome recorded"
-    await wait_until_others_disconnected(database)
+    assert applications(await effects(database.engine)) == dict.fromkeys(first_ids, 1)
+    assert sorted(await processed_ids(database.engine)) == sorted(first_ids)
+    statuses = set((await event_statuses(database.engine)).values())
+    assert statuses == {EventStatus.PENDING}, "no outcome recorded"
+    await wait_until_others_disconnected(database.engine)
 
     restarted = await run_program("relay", env=process_env(tmp_path, isolated_database_url), cwd=tmp_path)
 
     assert restarted.returncode == 0, restarted.stderr
     assert [line["handled"] for line in restarted.logs("relayed")] == [len(everything)]
-    found = await effects(database)
+    found = await effects(database.engine)
     assert applications(found) == dict.fromkeys(everything, 1)
     assert [e.event_id for e in found] == everything, "applied in commit order"
-    assert sorted(await processed_ids(database)) == sorted(everything)
-    assert set((await event_statuses(database)).values()) == {EventStatus.DISPATCHED}
+    assert sorted(await processed_ids(database.engine)) == sorted(everything)
+    assert set((await event_statuses(database.engine)).values()) == {EventStatus.DISPATCHED}
 
 
 # ----------------------------------------------------------------------------------- several relays
@@ -317,62 +317,54 @@ WRITERS = 4
 
 @ON_POSTGRESQL  # several relays run only there: SQLite has one relay per database
 async def test_two_relays_on_postgresql_apply_every_event_once_and_each_tenants_in_commit_order(
-    database: AsyncEngine, isolated_database_url: str
+    database: Runtime, isolated_database_url: str
 ) -> None:
     """Given two relays running side by side on PostgreSQL, each with its own engine and a small batch, when
     writers commit 2,000 events of 20 tenants concurrently, then every event is applied exactly once, each
     tenant's events are applied in the order they were committed (which is their position order), and both
     relays did part of the work."""
     settings = Settings(_env_file=None, database_url=isolated_database_url, relay_batch_size=50)
-    engines = [create_engine(settings) for _ in range(2)]
-    relays = [
-        build_relay(
-            settings,
-            registry(),
-            engine=engine,
-            uows=uows_on(engine, writer := OutboxWriter()),
-            writer=writer,
-            name=f"relay-{index}",
-        )
-        for index, engine in enumerate(engines)
-    ]
-    stop = asyncio.Event()
-    running = [asyncio.create_task(relay.run(stop), name=relay.name) for relay in relays]
     tenants = [uuid.uuid4() for _ in range(TENANTS)]
     committed: dict[uuid.UUID, list[uuid.UUID]] = {tenant: [] for tenant in tenants}
 
     async def write(mine: list[uuid.UUID]) -> None:
         for _ in range(ROUNDS):
             for tenant in mine:
-                committed[tenant] += await commit_events(database, tenant, PER_COMMIT)
+                committed[tenant] += await commit_events(database.uow, tenant, PER_COMMIT)
 
     async def all_dispatched() -> bool:
-        return await pending_count(create_sessionmaker(database)) == 0
+        return await pending_count(database.sessions) == 0
 
-    try:
-        await asyncio.wait_for(
-            asyncio.gather(*(write(tenants[i::WRITERS]) for i in range(WRITERS))), PROCESS_TIMEOUT
-        )
-        await eventually(all_dispatched, DELIVERY_TIMEOUT)
-    finally:
-        stop.set()
-        stopped = await stop_tasks(running)
-        for engine in engines:
-            await engine.dispose()
+    async with contextlib.AsyncExitStack() as stack:
+        runtimes = [  # a runtime of its own (engine, outbox writer) for each relay
+            await stack.enter_async_context(open_runtime(settings, consumers=registry(), redis=False))
+            for _ in range(2)
+        ]
+        relays = [runtime.relay(name=f"relay-{index}") for index, runtime in enumerate(runtimes)]
+        stop = asyncio.Event()
+        running = [asyncio.create_task(relay.run(stop), name=relay.name) for relay in relays]
+        try:
+            await asyncio.wait_for(
+                asyncio.gather(*(write(tenants[i::WRITERS]) for i in range(WRITERS))), PROCESS_TIMEOUT
+            )
+            await eventually(all_dispatched, DELIVERY_TIMEOUT)
+        finally:
+            stop.set()
+            stopped = await stop_tasks(running)
     assert stopped, "both relays stopped when asked"
     for task in running:
         assert task.exception() is None
 
     everything = [event_id for ids in committed.values() for event_id in ids]
     assert len(everything) == TENANTS * ROUNDS * PER_COMMIT
-    found = await effects(database)
+    found = await effects(database.engine)
     assert applications(found) == dict.fromkeys(everything, 1), "every event applied exactly once"
-    by_position = await event_ids_by_position(database)
+    by_position = await event_ids_by_position(database.engine)
     for tenant in tenants:
         applied = [e.event_id for e in found if e.tenant_id == tenant]
         assert by_position[tenant] == committed[tenant], "a tenant's positions follow its commit order"
         assert applied == committed[tenant], f"tenant {tenant}: effects in commit order"
-    assert set((await event_statuses(database)).values()) == {EventStatus.DISPATCHED}
+    assert set((await event_statuses(database.engine)).values()) == {EventStatus.DISPATCHED}
     assert [relay.delivered > 0 for relay in relays] == [True, True], [r.delivered for r in relays]
 
 
@@ -393,49 +385,49 @@ class IdleCountingRelay(Relay):
 
 @ON_POSTGRESQL  # LISTEN/NOTIFY is PostgreSQL's
 async def test_a_notify_from_another_connection_wakes_an_idle_relay_on_postgresql(
-    database: AsyncEngine, isolated_database_url: str
+    database: Runtime, isolated_database_url: str
 ) -> None:
     """Given a relay that polls only every 300 s, running and idle (its first round found nothing, then its
     ``LISTEN`` connection caught up with a second round), when another engine commits an event through an
     outbox writer of its own (so no in-process wake-up), then the event is delivered long before the poll
     would find it, and the relay stops cleanly when asked."""
     settings = Settings(_env_file=None, database_url=isolated_database_url)
-    engine = create_engine(settings)
-    writer = OutboxWriter()
-    relay = IdleCountingRelay(
-        uows_on(engine, writer),
-        registry(),
-        writer=writer,
-        config=RelayConfig(poll_seconds=300),
-        engine=engine,
-        name="listener",
-    )
-    stop = asyncio.Event()
-    running = asyncio.create_task(relay.run(stop))
+    async with open_runtime(settings, consumers=registry(), redis=False) as runtime:
+        relay = IdleCountingRelay(
+            runtime.uow,
+            runtime.consumers,
+            writer=runtime.outbox,
+            config=RelayConfig(poll_seconds=300),
+            engine=runtime.engine,
+            name="listener",
+        )
+        stop = asyncio.Event()
+        running = asyncio.create_task(relay.run(stop))
 
-    async def idle() -> bool:
-        # Round one (at start) and round two (woken once LISTEN is in place) both found nothing. The test
-        # runs only while the relay's task is suspended, and after its second check that is in its sleep.
-        return relay.idle_checks >= 2
+        async def idle() -> bool:
+            # Round one (at start) and round two (woken once LISTEN is in place) both found nothing. The
+            # test runs only while the relay's task is suspended, and after its second check that is in its
+            # sleep.
+            return relay.idle_checks >= 2
 
-    try:
         try:
-            await eventually(idle, LOG_TIMEOUT, interval=0.01)
-        except TimeoutError:
-            pytest.fail(
-                f"the relay did not settle after its LISTEN caught up ({relay.idle_checks} idle checks)"
-            )
-        assert (relay.delivered, relay.idle_checks) == (0, 2)
+            try:
+                await eventually(idle, LOG_TIMEOUT, interval=0.01)
+            except TimeoutError:
+                pytest.fail(
+                    f"the relay did not settle after its LISTEN caught up ({relay.idle_checks} idle checks)"
+                )
+            assert (relay.delivered, relay.idle_checks) == (0, 2)
 
-        [event_id] = await commit_events(database, uuid.uuid4(), 1, writer=OutboxWriter())
-        try:
-            found = await eventually(lambda: effects(database), 20.0, interval=0.02)
-        except TimeoutError:
-            pytest.fail("the idle relay was not woken by the commit's NOTIFY (its next poll is in 300 s)")
-    finally:
-        stop.set()
-        stopped = await stop_tasks([running])
-        await engine.dispose()
+            # Committed by the test's runtime, on another engine, through an outbox writer of its own.
+            [event_id] = await commit_events(database.uow, uuid.uuid4(), 1)
+            try:
+                found = await eventually(lambda: effects(database.engine), 20.0, interval=0.02)
+            except TimeoutError:
+                pytest.fail("the idle relay was not woken by the commit's NOTIFY (its next poll is in 300 s)")
+        finally:
+            stop.set()
+            stopped = await stop_tasks([running])
 
     assert [e.event_id for e in found] == [event_id]
     assert relay.delivered == 1

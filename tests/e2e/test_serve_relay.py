@@ -13,6 +13,8 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +23,12 @@ import pytest
 from sqlalchemy import select
 
 from rustok import modules
+from rustok.bootstrap import Runtime, open_runtime
 from rustok.content.events import NodeCreated
-from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
-from rustok.core.uow import UnitOfWork
 from rustok.outbox.models import EventStatus, SysEvent
-from rustok.outbox.writer import OutboxWriter
+from rustok.outbox.registry import ConsumerRegistry
 from tests.e2e.test_cli import RUSTOK, SERVE_START_TIMEOUT, clean_env, free_port, json_lines
 
 TENANT = uuid.UUID("01900000-0000-7000-8000-00000000f00d")
@@ -95,21 +96,20 @@ class Server:
 
 
 class Database:
-    """The server's SQLite file, as the test process sees it."""
+    """The server's SQLite file, as the test process sees it: a runtime of the test's own on it."""
 
-    def __init__(self, path: Path) -> None:
-        self.engine = create_engine(Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{path}"))
-        self.sessions = create_sessionmaker(self.engine)
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
 
     async def commit_node_created(self) -> uuid.UUID:
-        """Commit one node.created event in a unit of work with an outbox writer of its own (the server's
-        relay is not told: it finds the event by polling); the event's id."""
-        async with UnitOfWork(self.sessions, TenantScope.of(TENANT), events=OutboxWriter()) as uow:
+        """Commit one node.created event in a unit of work of the test's runtime, whose outbox writer is its
+        own (the server's relay is not told: it finds the event by polling); the event's id."""
+        async with self.runtime.uow(TenantScope.of(TENANT)) as uow:
             envelope = uow.record(NodeCreated(node_id=uuid.uuid4(), kind="post"))
         return envelope.id
 
     async def event(self, event_id: uuid.UUID) -> SysEvent:
-        async with UnitOfWork(self.sessions, TenantScope.all_tenants(), write=False) as uow:
+        async with self.runtime.platform() as uow:
             return (await uow.session.scalars(select(SysEvent).where(SysEvent.id == event_id))).one()
 
     async def wait_for_status(self, event_id: uuid.UUID, status: EventStatus, server: Server) -> SysEvent:
@@ -127,8 +127,14 @@ class Database:
                 )
             await asyncio.sleep(0.1)
 
-    async def dispose(self) -> None:
-        await self.engine.dispose()
+
+@asynccontextmanager
+async def server_database(path: Path) -> AsyncIterator[Database]:
+    """The test's runtime on the server's SQLite file (no consumers, no Redis); its engine connects on
+    first use, after the server migrated the file."""
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{path}")
+    async with open_runtime(settings, consumers=ConsumerRegistry(), redis=False) as runtime:
+        yield Database(runtime)
 
 
 def events_named(logs: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
@@ -149,15 +155,14 @@ async def test_given_the_embedded_default_when_serving_then_the_relay_in_the_ser
     dispatched means handled), and on SIGTERM the relay stops before the app does and the server exits
     cleanly."""
     server = Server(tmp_path)
-    database = Database(server.database)  # the engine connects on first use, after the server migrated
-    try:
-        await server.wait_until_live()
-        event_id = await database.commit_node_created()
+    async with server_database(server.database) as database:
+        try:
+            await server.wait_until_live()
+            event_id = await database.commit_node_created()
 
-        event = await database.wait_for_status(event_id, EventStatus.DISPATCHED, server)
-    finally:
-        exit_code = await server.stop()
-        await database.dispose()
+            event = await database.wait_for_status(event_id, EventStatus.DISPATCHED, server)
+        finally:
+            exit_code = await server.stop()
 
     assert event.dispatched_at is not None
     assert event.attempts == 0
@@ -180,8 +185,7 @@ async def test_given_the_relay_switched_off_when_serving_then_events_stay_pendin
     external), and an event committed to its database is still pending after many poll intervals and after
     the server has stopped."""
     server = Server(tmp_path, RUSTOK_RELAY_IN_PROCESS="false")
-    database = Database(server.database)
-    try:
+    async with server_database(server.database) as database:
         try:
             await server.wait_until_live()
             event_id = await database.commit_node_created()
@@ -191,8 +195,6 @@ async def test_given_the_relay_switched_off_when_serving_then_events_stay_pendin
         finally:
             exit_code = await server.stop()
         after_stopping = await database.event(event_id)
-    finally:
-        await database.dispose()
 
     assert while_serving.status == EventStatus.PENDING
     assert after_stopping.status == EventStatus.PENDING

@@ -14,14 +14,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from rustok.core.db import create_engine, create_sessionmaker
+from rustok.bootstrap import open_runtime
 from rustok.core.settings import Settings
-from rustok.core.tenancy import TenantScope
 from rustok.core.uow import UnitOfWork
 from rustok.migrations import upgrade_async
-from rustok.outbox.writer import OutboxWriter
-from rustok.tenants.schemas import TenantCreate
-from rustok.tenants.service import create_tenant
+from rustok.outbox.registry import ConsumerRegistry
 from rustok.testing import EventRecorder, login_as, new_tenant, sign_in_as
 
 MakeUoW = Callable[..., UnitOfWork]
@@ -293,14 +290,9 @@ async def test_delete_removes_the_user_and_its_sessions(
 async def test_the_cli_creates_a_user(tmp_path: Path) -> None:
     """``rustok user create`` as an operator runs it: the console script, configured by the environment."""
     settings = Settings(_env_file=None, data_dir=tmp_path)
-    engine = create_engine(settings)
-    try:
-        await upgrade_async(engine)
-        sessions = create_sessionmaker(engine)
-        async with UnitOfWork(sessions, TenantScope.all_tenants(), events=OutboxWriter()) as uow:
-            await create_tenant(uow, TenantCreate(name="Acme", slug="acme"))
-    finally:
-        await engine.dispose()
+    async with open_runtime(settings, consumers=ConsumerRegistry(), redis=False) as runtime:
+        await upgrade_async(runtime.engine)
+        await new_tenant(runtime.uow, "acme")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUSTOK_")}
     env |= {
         "RUSTOK_DATA_DIR": str(tmp_path),

@@ -1,4 +1,8 @@
-"""The database layer: SQLite tuned for a server, and write units of work that serialize on it."""
+"""The database layer: SQLite tuned for a server, and write units of work that serialize on it.
+
+The subject is `rustok.core.db.create_engine`'s tuning, so these tests call it themselves (an allowance of
+tests/unit/test_composition.py) on a SQLite file of their own, and take units of work on that engine from the
+test kit (`rustok.testing.uows_on`)."""
 
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ import pytest_asyncio
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rustok.core.db import create_engine, create_sessionmaker
+from rustok.core.db import create_engine
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
-from rustok.core.uow import UnitOfWork
+from rustok.testing import uows_on
 from tests.integration.scratch import ScratchBase, Widget
 
 TENANT = uuid.UUID("01900000-0000-7000-8000-0000000000c1")
@@ -55,28 +59,28 @@ async def test_concurrent_read_modify_write_units_of_work_serialize_on_sqlite(
 ) -> None:
     """Each unit of work reads the count and writes a row named after it. Writers take the lock at BEGIN,
     so they run one after another: every name is distinct and none fails with 'database is locked'."""
-    sessions = create_sessionmaker(sqlite_file_engine)
+    uows = uows_on(sqlite_file_engine)
 
     async def read_then_write() -> None:
-        async with UnitOfWork(sessions, TenantScope.of(TENANT)) as uow:
+        async with uows(TenantScope.of(TENANT)) as uow:
             seen = (await uow.session.execute(select(func.count(Widget.id)))).scalar_one()
             await asyncio.sleep(0.005)  # let the others run in between, if they could
             uow.session.add(Widget(name=f"after-{seen}"))
 
     await asyncio.gather(*(read_then_write() for _ in range(10)))
 
-    async with UnitOfWork(sessions, TenantScope.of(TENANT), write=False) as uow:
+    async with uows(TenantScope.of(TENANT), write=False) as uow:
         names = sorted((await uow.session.scalars(select(Widget.name))).all())
     assert names == sorted(f"after-{n}" for n in range(10))
 
 
 async def test_readers_are_not_blocked_by_an_open_writer(sqlite_file_engine: AsyncEngine) -> None:
-    sessions = create_sessionmaker(sqlite_file_engine)
-    async with UnitOfWork(sessions, TenantScope.of(TENANT)) as writer:
+    uows = uows_on(sqlite_file_engine)
+    async with uows(TenantScope.of(TENANT)) as writer:
         writer.session.add(Widget(name="uncommitted"))
         await writer.session.flush()
 
-        async with UnitOfWork(sessions, TenantScope.of(TENANT), write=False) as reader:
+        async with uows(TenantScope.of(TENANT), write=False) as reader:
             visible = (await reader.session.scalars(select(Widget.name))).all()
 
         assert visible == []  # WAL: the reader sees the last commit, and does not wait for the writer

@@ -19,8 +19,7 @@ from rustok.core.security import Principal
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope, TenantScopeError
 from rustok.core.translations import one_each, pick_locale, served
-from rustok.core.uow import UnitOfWork
-from rustok.testing import FrozenClock
+from rustok.testing import FrozenClock, uow_without_database
 
 NODES = Lifecycle("node", published="published")
 PRODUCTS = Lifecycle("product", published="active")
@@ -161,7 +160,7 @@ def test_a_reader_looks_slugs_up_in_the_asked_locale_then_the_default() -> None:
 
 def _context(role: Role | None, user_id: uuid.UUID | None = None) -> RequestContext:
     tenant = Tenant()
-    uow = UnitOfWork(lambda: None, TenantScope.of(tenant.id))  # type: ignore[arg-type, return-value]
+    uow = uow_without_database(TenantScope.of(tenant.id))
     principal = Principal(user_id=user_id, tenant_id=tenant.id, role=role)
     return RequestContext(tenant, principal, uow, Settings(_env_file=None))
 
@@ -188,7 +187,7 @@ def test_a_context_outside_http_acts_as_the_tenants_admin_in_its_scope() -> None
     """Given a unit of work in a tenant's scope, then the context built for work that is no request acts
     with the admin's permissions and no user; a unit of work of another scope is refused."""
     tenant = Tenant()
-    uow = UnitOfWork(lambda: None, TenantScope.of(tenant.id))  # type: ignore[arg-type, return-value]
+    uow = uow_without_database(TenantScope.of(tenant.id))
 
     ctx = RequestContext.system(uow, tenant, Settings(_env_file=None))
 
@@ -197,6 +196,6 @@ def test_a_context_outside_http_acts_as_the_tenants_admin_in_its_scope() -> None
     with pytest.raises(TenantScopeError):
         ctx.separate_uow()
     for scope in (TenantScope.of(uuid.uuid4()), TenantScope.all_tenants(), None):
-        other = UnitOfWork(lambda: None, scope)  # type: ignore[arg-type, return-value]
+        other = uow_without_database(scope)
         with pytest.raises(TenantScopeError):
             RequestContext.system(other, tenant, Settings(_env_file=None))

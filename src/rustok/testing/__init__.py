@@ -31,13 +31,15 @@ from rustok.testing.events import EventRecorder, RecordedEvents, pending_count, 
 from rustok.testing.http import app_client, http_client
 from rustok.testing.ids import id_at
 from rustok.testing.media import PNG_BYTES, image_bytes, post_media, upload_media
+from rustok.testing.runtime import LiveApp, live_app
 from rustok.testing.services import require_service, services_required
-from rustok.testing.uows import uows_on
+from rustok.testing.uows import uow_without_database, uows_on
 
 __all__ = [
     "PNG_BYTES",
     "EventRecorder",
     "FrozenClock",
+    "LiveApp",
     "RecordedEvents",
     "SignedInUser",
     "app_client",
@@ -45,6 +47,7 @@ __all__ = [
     "http_client",
     "id_at",
     "image_bytes",
+    "live_app",
     "login_as",
     "make_category",
     "make_comment",
@@ -61,6 +64,7 @@ __all__ = [
     "services_required",
     "settle",
     "sign_in_as",
+    "uow_without_database",
     "uows_on",
     "upload_media",
 ]

@@ -218,6 +218,13 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture
+def isolated_settings(settings: Settings, isolated_database_url: str) -> Settings:
+    """`settings` on `isolated_database_url`: for a runtime of the test's own (`open_runtime`,
+    `rustok.testing.live_app`) whose units of work really commit."""
+    return settings.model_copy(update={"database_url": isolated_database_url})
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def app(
     settings: Settings, db_engine: AsyncEngine, session_factory: SessionFactory

@@ -122,6 +122,7 @@ class UnitOfWork:
             else:
                 await self.rollback()
         finally:
+            self._entered = False  # a unit of work is used once: no session of a new transaction after it
             if self._session is not None:
                 await self._session.close()
 

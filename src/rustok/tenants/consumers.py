@@ -8,7 +8,7 @@ from rustok.core.events import Envelope
 from rustok.core.uow import UnitOfWork
 from rustok.outbox import consumer
 from rustok.tenants.repository import TenantRepository
-from rustok.tenants.service import LIVE_CACHES
+from rustok.tenants.service import forget_everywhere
 
 
 @consumer("tenants.cache", "tenant.created", "tenant.updated", "locale.enabled", "locale.disabled")
@@ -16,8 +16,7 @@ async def invalidate_cached_tenant(event: Envelope[Any], uow: UnitOfWork) -> Non
     """Drop the tenant from the caches (this process, Redis, the others through pub/sub). A created tenant
     may sit in a cache as "unknown" under its slug or domain, so its current keys go too."""
     current = await TenantRepository(uow.session).resolved(("id", str(event.tenant_id)))
-    for cache in list(LIVE_CACHES):
-        await cache.invalidate(event.tenant_id, current)
+    await forget_everywhere(event.tenant_id, current)
 
 
 CONSUMERS = [invalidate_cached_tenant]

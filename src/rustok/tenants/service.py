@@ -70,10 +70,16 @@ def forget_after_commit(uow: UnitOfWork, tenant_id: uuid.UUID) -> None:
     ``tenant.*`` event does the same for every other process when the relay delivers it."""
 
     async def forget(_: UnitOfWork) -> None:
-        for cache in list(LIVE_CACHES):
-            await cache.invalidate(tenant_id)
+        await forget_everywhere(tenant_id)
 
     uow.after_commit(forget)
+
+
+async def forget_everywhere(tenant_id: uuid.UUID, current: ResolvedTenant | None = None) -> None:
+    """Drop the tenant from every cache of this process (and Redis, and through pub/sub the others'),
+    under its id and, given ``current``, under its current slug and domain too."""
+    for cache in list(LIVE_CACHES):
+        await cache.invalidate(tenant_id, current)
 
 
 def build_tenant_cache(settings: Settings, uows: UnitOfWorkFactory, redis: Any = None) -> TenantCache:

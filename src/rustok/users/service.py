@@ -26,7 +26,6 @@ from rustok.core.pagination import PageParams, Slice
 from rustok.core.permissions import Action, Permission, Role
 from rustok.core.security import Principal
 from rustok.core.settings import Settings, get_settings
-from rustok.core.tenancy import TenantScopeError
 from rustok.core.uow import UnitOfWork
 from rustok.users.events import UserDeleted, UserLoggedIn, UserRegistered, UserUpdated
 from rustok.users.models import AuthSession, RefreshToken, User, UserStatus
@@ -82,13 +81,6 @@ def _email_taken(email: str) -> Conflict:
     return Conflict(f"A user with email {email!r} exists in this tenant.", code="email_taken")
 
 
-def _tenant_of(uow: UnitOfWork) -> uuid.UUID:
-    scope = uow.scope
-    if scope is None or scope.tenant_id is None:
-        raise TenantScopeError("this use case runs in a tenant's unit of work")
-    return scope.tenant_id
-
-
 # ------------------------------------------------------------------------------------------------ accounts
 
 
@@ -136,14 +128,14 @@ async def register(ctx: RequestContext, data: RegisterIn, *, client: ClientInfo)
     if not _registration_open(ctx):
         raise Forbidden("This tenant does not accept registrations.", code="registration_closed")
     create = UserCreate(email=data.email, password=data.password, name=data.name, role=Role.CUSTOMER)
-    user = await create_user(uow, _tenant_of(uow), create, settings=settings)
+    user = await create_user(uow, ctx.tenant_id, create, settings=settings)
     return await _sign_in(uow, settings, user, client)
 
 
 async def login(ctx: RequestContext, data: LoginIn, *, client: ClientInfo) -> SignedIn:
     uow, settings = ctx.uow, ctx.settings
     passwords = passwords_for(settings)
-    user = await UserRepository(uow.session).by_email(_tenant_of(uow), normalize_email(data.email))
+    user = await UserRepository(uow.session).by_email(ctx.tenant_id, normalize_email(data.email))
     if user is None:
         await passwords.verify_nothing(data.password)
         raise _invalid_credentials()

@@ -250,7 +250,10 @@ async def test_anyone_lists_the_current_tenants_locales(client: httpx.AsyncClien
     response = await client.get("/api/tenant/locales", headers={"X-Tenant-ID": "acme"})
 
     assert response.status_code == 200
-    assert response.json() == [{"locale": "de", "name": None, "is_default": True, "fallback_locale": None}]
+    assert response.json() == {
+        "items": [{"locale": "de", "name": None, "is_default": True, "fallback_locale": None}],
+        "next_cursor": None,
+    }
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Path, Response, status
 from pydantic import BaseModel
 
-from rustok.core.deps import ContextDep, PageDep, PlatformUoWDep, UoWDep
+from rustok.core.deps import ContextDep, PageDep, PlatformUoWDep, SettingsDep, UoWDep
 from rustok.core.errors import problem_responses
 from rustok.core.pagination import Page
 from rustok.core.routing import make_router
@@ -18,10 +18,13 @@ from rustok.tenants.schemas import (
     CurrentTenantUpdate,
     LocaleIn,
     LocaleOut,
-    TenantCreate,
+    TenantCreatedOut,
+    TenantCreateIn,
     TenantOut,
     TenantUpdate,
 )
+from rustok.users import service as users
+from rustok.users.schemas import UserOut
 
 router = make_router(prefix="/api", tags=["tenants"])
 LocaleParam = Annotated[str, Path(max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
@@ -70,12 +73,15 @@ async def update_current_tenant(ctx: ContextDep, body: CurrentTenantUpdate) -> T
 
 @router.get(
     "/tenant/locales",
-    response_model=list[LocaleOut],
+    response_model=Page[LocaleOut],
     summary="The locales the current tenant has enabled, the default first",
     dependencies=[public()],
 )
-async def list_locales(uow: UoWDep) -> list[LocaleOut]:
-    return [LocaleOut.model_validate(row) for row in await service.list_locales(uow)]
+async def list_locales(uow: UoWDep) -> Page[LocaleOut]:
+    """Like every collection, a page; a tenant has at most 100 locales enabled, so it is always the whole
+    list and `next_cursor` is null."""
+    rows = await service.list_locales(uow)
+    return Page(items=[LocaleOut.model_validate(row) for row in rows], next_cursor=None)
 
 
 @router.post(
@@ -83,7 +89,7 @@ async def list_locales(uow: UoWDep) -> list[LocaleOut]:
     response_model=LocaleOut,
     status_code=status.HTTP_201_CREATED,
     summary="Enable a locale (optionally as the default)",
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 409, 422),
     dependencies=[requires("settings:update")],
 )
 async def enable_locale(ctx: ContextDep, body: LocaleIn) -> LocaleOut:
@@ -113,16 +119,24 @@ async def disable_locale(ctx: ContextDep, locale: LocaleParam) -> Response:
 
 @router.post(
     "/admin/tenants",
-    response_model=TenantOut,
+    response_model=TenantCreatedOut,
     status_code=status.HTTP_201_CREATED,
-    summary="Create a tenant (platform)",
+    summary="Create a tenant, and its first admin (platform)",
     responses=problem_responses(401, 403, 409, 422),
     dependencies=[requires("tenants:create")],
 )
-async def create_tenant(body: TenantCreate, uow: PlatformUoWDep) -> TenantOut:
+async def create_tenant(body: TenantCreateIn, uow: PlatformUoWDep, settings: SettingsDep) -> TenantCreatedOut:
+    """The tenant with its default locale and, given `admin`, its first admin user (role `admin`, who signs
+    in with `X-Tenant-ID` set to the new slug): `tenant.created` and `user.registered` in one transaction."""
     tenant = await service.create_tenant(uow, body)
+    admin = None
+    if body.admin is not None:
+        admin = await users.create_user(uow, tenant.id, body.admin.as_user(), settings=settings)
     service.forget_after_commit(uow, tenant.id)  # it may be cached as unknown under its slug or domain
-    return TenantOut.model_validate(tenant)
+    return TenantCreatedOut(
+        **TenantOut.model_validate(tenant).model_dump(),
+        admin=None if admin is None else UserOut.model_validate(admin),
+    )
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok.core.pagination import PageParams, Slice, paginate
@@ -81,6 +81,15 @@ class TenantLocaleRepository:
             select(TenantLocale).where(TenantLocale.is_enabled.is_(True)).order_by(TenantLocale.locale)
         )
         return list(rows)
+
+    async def count_enabled(self, tenant_id: uuid.UUID) -> int:
+        """How many locales the tenant has enabled."""
+        count = await self.session.scalar(
+            select(func.count(TenantLocale.id)).where(
+                TenantLocale.tenant_id == tenant_id, TenantLocale.is_enabled.is_(True)
+            )
+        )
+        return count or 0
 
     async def find(self, tenant_id: uuid.UUID, locale: str, *, enabled: bool = False) -> TenantLocale | None:
         """The tenant's row of ``locale`` (only an enabled one with ``enabled``)."""

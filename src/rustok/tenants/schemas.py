@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from rustok.core.event_fields import Locale
+from rustok.users.schemas import FirstAdminIn, UserOut
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
 Domain = Annotated[
@@ -44,6 +45,16 @@ class TenantOut(BaseModel):
     is_active: bool
     created_at: datetime
     updated_at: datetime
+
+
+class TenantCreateIn(TenantCreate):
+    admin: FirstAdminIn | None = Field(
+        default=None, description="Its first admin, made in the same transaction (as `rustok tenant create`)."
+    )
+
+
+class TenantCreatedOut(TenantOut):
+    admin: UserOut | None = Field(description="The first admin, when one was asked for.")
 
 
 class TenantUpdate(BaseModel):

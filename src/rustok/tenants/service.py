@@ -10,7 +10,7 @@ from typing import Any
 
 from rustok.core.errors import Conflict, NotFound, Unprocessable
 from rustok.core.ids import parse_id
-from rustok.core.pagination import PageParams, Slice
+from rustok.core.pagination import MAX_LIMIT, PageParams, Slice
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope, TenantScopeError
 from rustok.core.uow import UnitOfWork, UnitOfWorkFactory
@@ -170,6 +170,11 @@ async def update_current_tenant(uow: UnitOfWork, tenant_id: uuid.UUID, data: Cur
     return tenant
 
 
+# How many locales a tenant may have enabled at once: its locale list is then always one page of the API's
+# largest (`rustok.core.pagination.MAX_LIMIT`), and no real site comes near it.
+MAX_LOCALES = MAX_LIMIT
+
+
 async def list_locales(uow: UnitOfWork) -> list[TenantLocale]:
     rows = await TenantLocaleRepository(uow.session).enabled()
     return sorted(rows, key=lambda row: (not row.is_default, row.locale))
@@ -187,6 +192,11 @@ async def _enable(uow: UnitOfWork, tenant: Tenant, data: LocaleIn) -> TenantLoca
     locales = TenantLocaleRepository(session)
     row = await locales.find(tenant.id, data.locale)
     newly = row is None or not row.is_enabled
+    if newly and await locales.count_enabled(tenant.id) >= MAX_LOCALES:
+        raise Conflict(
+            f"A tenant may have at most {MAX_LOCALES} locales enabled; disable one first.",
+            code="locale_limit",
+        )
     if row is None:
         row = TenantLocale(tenant_id=tenant.id, locale=data.locale)
         session.add(row)

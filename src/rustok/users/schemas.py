@@ -75,6 +75,17 @@ class UserCreate(Strict):
     status: UserStatus = UserStatus.ACTIVE
 
 
+class FirstAdminIn(Strict):
+    """A new tenant's first admin, made with it (``POST /api/admin/tenants``, ``rustok tenant create``)."""
+
+    email: Email = Field(examples=["owner@acme.example"])
+    password: Password = Field(examples=["correct horse battery staple"])
+    name: Name | None = None
+
+    def as_user(self) -> UserCreate:
+        return UserCreate(email=self.email, password=self.password, name=self.name, role=Role.ADMIN)
+
+
 class UserUpdate(Strict):
     """A partial change: only the fields sent are changed (``name: null`` clears the name)."""
 

@@ -95,7 +95,7 @@ async def test_a_manager_uploads_a_png_whose_type_is_sniffed_not_claimed(
         len(PNG_BYTES),
     )
     assert media["filename"] == "pixel.png"
-    assert media["url"] == f"/api/media/{media['id']}/file"
+    assert media["url"] == f"/media/acme/{media['id']}/pixel.png"
     assert media["uploaded_by"] == str(manager.user_id)
     assert (media["locale"], media["alt"], media["title"]) == ("en", "A red pixel", None)
     assert media["translations"] == [{"locale": "en", "alt": "A red pixel", "title": None}]
@@ -134,7 +134,7 @@ async def test_anonymous_callers_list_read_and_download_media(
 
     listed = await client.get("/api/media", headers=anonymous)
     read = await client.get(f"/api/media/{media['id']}", headers=anonymous)
-    download = await client.get(media["url"], headers=anonymous)
+    download = await client.get(f"/api/media/{media['id']}/file", headers=anonymous)
 
     assert listed.status_code == 200
     assert [item["id"] for item in listed.json()["items"]] == [media["id"]]
@@ -151,6 +151,8 @@ async def test_anonymous_callers_list_read_and_download_media(
     assert download.headers["content-disposition"] == (
         "inline; filename=\"pixel.png\"; filename*=UTF-8''pixel.png"
     )
+    assert download.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert download.headers["accept-ranges"] == "bytes"
 
 
 async def test_a_download_is_not_sent_again_when_the_client_has_it(

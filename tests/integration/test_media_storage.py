@@ -4,12 +4,14 @@ deletes (one key, or every key under a prefix), sizes, and keys refused before a
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from rustok.content.media.renditions import Fit, Format, RenditionSpec, ensure_rendition, rendition_key
 from rustok.content.media.storage import (
     InvalidStorageKey,
     LocalMediaStorage,
@@ -18,7 +20,9 @@ from rustok.content.media.storage import (
     build_storage,
     rendition_prefix,
 )
+from rustok.content.models import Media
 from rustok.core.settings import Settings
+from rustok.testing.media import image_bytes
 from tests.media_s3 import S3Server, moto_server
 
 CHUNK = 64 * 1024
@@ -161,3 +165,50 @@ async def test_a_bucket_that_does_not_exist_is_not_ready(s3_server: S3Server) ->
 
     with pytest.raises(Exception, match=r"(?i)bucket|404|not ?found"):
         await storage.ready()
+
+
+# ------------------------------------------------------------------------------------------- renditions
+
+
+class CountingStorage:
+    """A backend that counts the writes it is asked for, passing everything to the real one."""
+
+    def __init__(self, inner: MediaStorage) -> None:
+        self.inner = inner
+        self.writes: list[str] = []
+
+    async def write(self, key: str, chunks: AsyncIterator[bytes]) -> int:
+        self.writes.append(key)
+        return await self.inner.write(key, chunks)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+async def test_concurrent_first_requests_for_a_rendition_make_it_once(storage: MediaStorage) -> None:
+    # Given a stored JPEG of 400 by 300 and a storage that counts its writes
+    tenant_id, media_id = uuid.uuid4(), uuid.uuid4()
+    original = image_bytes(400, 300, image_format="JPEG")
+    media = Media(
+        id=media_id,
+        tenant_id=tenant_id,
+        filename="photo.jpg",
+        mime_type="image/jpeg",
+        size=len(original),
+        width=400,
+        height=300,
+        storage_key=f"{tenant_id}/{media_id}",
+        sha256="0" * 64,
+    )
+    await storage.write(media.storage_key, chunks_of(original))
+    counting = CountingStorage(storage)
+    spec = RenditionSpec(160, 160, Fit.COVER, Format.WEBP)
+
+    # When five callers ask for the same rendition at once, and then one more
+    sizes = await asyncio.gather(*(ensure_rendition(counting, media, spec) for _ in range(5)))  # type: ignore[arg-type]
+    later = await ensure_rendition(counting, media, spec)  # type: ignore[arg-type]
+
+    # Then it was rendered and written once, and every caller got its size
+    key = rendition_key(media, spec)
+    assert counting.writes == [key]
+    assert set(sizes) == {later} == {await storage.size(key)}

@@ -63,7 +63,10 @@ class MediaOut(BaseModel):
     size: int = Field(description="In bytes.")
     width: int | None = Field(default=None, description="Images only, in pixels.")
     height: int | None = Field(default=None, description="Images only, in pixels.")
-    url: str = Field(description="Where the file is downloaded.")
+    url: str = Field(
+        description="The file's public URL (`/media/{tenant}/{id}/{filename}`): no header needed, cacheable "
+        "for a year; renditions with `?w=&h=&fit=&format=`."
+    )
     locale: str | None = None
     alt: str | None = None
     title: str | None = None

@@ -69,7 +69,7 @@ def test_the_matrix_covers_the_users_routes() -> None:
 
 
 def test_the_matrix_covers_the_media_routes() -> None:
-    """The walk finds the media routes that serve public files (GET and HEAD)."""
+    """The walk finds the media routes that change alt text and serve public files (GET and HEAD)."""
     from rustok.api.app import create_app
     from rustok.core.settings import Settings
 
@@ -80,6 +80,7 @@ def test_the_matrix_covers_the_media_routes() -> None:
     }
 
     assert {
+        ("PATCH", "api", "media:update"),
         ("GET", "media", "media:read"),
         ("HEAD", "media", "media:read"),
         ("HEAD", "api", "media:read"),

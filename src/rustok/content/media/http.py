@@ -31,7 +31,7 @@ from rustok.content.media.renditions import (
     rendition_key,
     rendition_spec,
 )
-from rustok.content.media.schemas import MediaDetailOut, MediaOut, MediaTranslationOut
+from rustok.content.media.schemas import MediaDetailOut, MediaOut, MediaTranslationOut, MediaUpdate
 from rustok.content.media.serving import PUBLIC_PREFIX, Served, file_response, public_url
 from rustok.content.media.storage import MediaStorage
 from rustok.content.models import Media
@@ -264,6 +264,24 @@ async def public_media_file(
             rendition_filename(media, spec),
         )
     return await file_response(request, served, storage, not_found=f"media item {media.id}")
+
+
+@api.patch(
+    "/{media_id}",
+    response_model=MediaDetailOut,
+    summary="Change alt text and title, per locale",
+    description="`translations` are upserted per locale (a locale not named stays as it is; a field left "
+    "out keeps its value). Each locale must be enabled (422 `locale_not_enabled`).",
+    responses=problem_responses(400, 401, 403, 404, 422),
+)
+async def update_media(
+    media_id: uuid.UUID,
+    body: MediaUpdate,
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("media:update")],
+) -> MediaDetailOut:
+    view = await service.update_media(ctx, media_id, body)
+    return _detail_out(view, ctx.tenant.slug)
 
 
 @api.delete(

@@ -5,13 +5,21 @@ deletes (one key, or every key under a prefix), sizes, and keys refused before a
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from rustok.content.media.renditions import Fit, Format, RenditionSpec, ensure_rendition, rendition_key
+from rustok.content.media.renditions import (
+    Fit,
+    Format,
+    RenditionSpec,
+    ensure_rendition,
+    render,
+    rendition_key,
+)
 from rustok.content.media.storage import (
     InvalidStorageKey,
     LocalMediaStorage,
@@ -21,8 +29,9 @@ from rustok.content.media.storage import (
     rendition_prefix,
 )
 from rustok.content.models import Media
+from rustok.core.errors import Unprocessable
 from rustok.core.settings import Settings
-from rustok.testing.media import image_bytes
+from rustok.testing.media import image_bytes, png_header
 from tests.media_s3 import S3Server, moto_server
 
 CHUNK = 64 * 1024
@@ -212,3 +221,23 @@ async def test_concurrent_first_requests_for_a_rendition_make_it_once(storage: M
     key = rendition_key(media, spec)
     assert counting.writes == [key]
     assert set(sizes) == {later} == {await storage.size(key)}
+
+
+def test_a_rendition_of_a_decompression_bomb_is_refused_before_decoding() -> None:
+    # Uploads refuse such images already; the renderer holds the same line on whatever storage gives it
+    bomb = io.BytesIO(png_header(20_000, 20_000))
+
+    with pytest.raises(Unprocessable) as refused:
+        render(bomb, "PNG", RenditionSpec(160, None, Fit.INSIDE, Format.WEBP))
+
+    assert refused.value.problem_code == "image_too_large"
+
+
+def test_bytes_that_are_not_the_sniffed_format_are_not_decoded_as_another() -> None:
+    # A GIF's bytes under a row that says PNG: only the PNG decoder is tried
+    gif = io.BytesIO(image_bytes(20, 20, image_format="GIF"))
+
+    with pytest.raises(Unprocessable) as refused:
+        render(gif, "PNG", RenditionSpec(160, None, Fit.INSIDE, Format.WEBP))
+
+    assert refused.value.problem_code == "rendition_unsupported"

@@ -38,7 +38,9 @@ TENANT_IN_PATH_PREFIXES = ("/media/",)
 
 
 def is_resolved_path(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/") or tenant_named_in_path(path) is not None
+    """Whether a path's tenant is resolved from the request (header, host, default tenant): ``/api/*``.
+    Paths that name their tenant themselves are `tenant_named_in_path`'s."""
+    return path == "/api" or path.startswith("/api/")
 
 
 def tenant_named_in_path(path: str) -> str | None:
@@ -56,13 +58,13 @@ class TenantResolutionMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_resolved_path(scope["path"]):
+        named = tenant_named_in_path(scope["path"]) if scope["type"] == "http" else None
+        if scope["type"] != "http" or (named is None and not is_resolved_path(scope["path"])):
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
         settings: Settings = state.settings
         cache: TenantCache = state.runtime.tenant_cache
-        named = tenant_named_in_path(scope["path"])
         if named is not None:
             key = _header_key(named)
             tenant = None if key is None else await cache.get(key)

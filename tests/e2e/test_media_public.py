@@ -318,6 +318,17 @@ async def test_a_rendition_is_never_larger_than_the_original(
     assert picture(cover).size == (100, 100)  # the box's shape, shrunk to fit in the original
 
 
+async def test_a_change_of_format_alone_keeps_within_the_largest_allowed_box(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, settings: Settings
+) -> None:
+    media = await uploaded(client, app, make_uow, content=image_bytes(2000, 100), filename="banner.png")
+
+    response = await client.get(f"{media['url']}?format=webp")
+
+    assert max(settings.media_rendition_widths) == 1600
+    assert (picture(response).format, picture(response).size) == ("WEBP", (1600, 80))
+
+
 async def test_a_rendition_applies_the_exif_orientation_and_drops_the_metadata(
     client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW
 ) -> None:

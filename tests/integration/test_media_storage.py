@@ -141,7 +141,7 @@ async def test_a_delete_removes_one_file_and_says_whether_there_was_one(storage:
 async def test_a_prefix_delete_removes_what_is_under_it_and_nothing_beside(storage: MediaStorage) -> None:
     tenant, media, neighbour = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     prefix = rendition_prefix(tenant, media)
-    for name in ("160x0-inside.webp", "320x320-cover.avif", "0x0-inside.png"):
+    for name in ("160x0-inside.webp", "320x320-cover.avif", "1600x1600-inside.png"):
         await storage.write(f"{prefix}/{name}", chunks_of(b"rendition"))
     await storage.write(f"{rendition_prefix(tenant, neighbour)}/160x0-inside.webp", chunks_of(b"other"))
     await storage.write(f"{tenant}/{media}", chunks_of(b"the original"))

@@ -6,7 +6,8 @@ renditions per image is bounded and a client cannot make the server render (and 
 
 Fits, in a box of ``w`` by ``h``:
 
-- ``inside`` (the default): scaled to fit inside the box, its aspect ratio kept; either side may be left out;
+- ``inside`` (the default): scaled to fit inside the box, its aspect ratio kept; either side may be left out
+  (both left out: the largest allowed box, so that ``?format=`` alone cannot ask for a huge encode);
 - ``cover``: scaled to cover the box and cropped to it, centred: exactly the box;
 - ``contain``: scaled to fit inside the box and padded to it, centred (transparent, or white in JPEG).
 
@@ -141,6 +142,9 @@ def rendition_spec(
             ],
         )
     fit = fit or Fit.INSIDE
+    if width is None and height is None:
+        # A change of format alone keeps within the largest allowed box: no rendition is larger than that.
+        width, height = max(settings.media_rendition_widths), max(settings.media_rendition_heights)
     if fit is not Fit.INSIDE and (width is None or height is None):
         raise Unprocessable(
             f"fit={fit} needs both w and h.",

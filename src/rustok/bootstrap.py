@@ -2,10 +2,11 @@
 
 `open_runtime(settings)` builds a `Runtime` — the engine and its sessions, the outbox writer, the consumer
 registry (every installed module's consumers, and the NATS publisher when configured), Redis when
-configured, the tenant cache — and closes what it built when the block ends. Everything that runs RusToK
-gets its world here: the app's lifespan (`rustok.api.app`), ``rustok worker`` and every CLI command
-(`rustok.cli`), the benches and the test kit. Parts may be handed in instead of built (an engine, a session
-factory, a registry): that is how the test kit puts the app on its rolled-back transaction.
+configured, the tenant cache, the media storage (the local directory or S3) — and closes what it built when
+the block ends. Everything that runs RusToK gets its world here: the app's lifespan (`rustok.api.app`),
+``rustok worker`` and every CLI command (`rustok.cli`), the benches and the test kit. Parts may be handed in
+instead of built (an engine, a session factory, a registry, a media storage): that is how the test kit puts
+the app on its rolled-back transaction.
 
 Code below this root never constructs a `UnitOfWork` or an engine (a test enforces it): it is given
 `Runtime.uow`, a `rustok.core.uow.UnitOfWorkFactory`, or the request's unit of work.
@@ -17,12 +18,13 @@ import asyncio
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rustok import modules
+from rustok.content.media.storage import MediaStorage, build_storage
 from rustok.core.db import create_engine, create_sessionmaker
 from rustok.core.settings import Settings
 from rustok.core.tenancy import TenantScope
@@ -45,10 +47,13 @@ class Runtime:
     outbox: OutboxWriter
     consumers: ConsumerRegistry
     redis: Any | None = None  # redis.asyncio.Redis, when RUSTOK_REDIS_URL is set
+    media: InitVar[MediaStorage | None] = None  # default: the backend the settings name
     tenant_cache: TenantCache = field(init=False)
+    media_storage: MediaStorage = field(init=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, media: MediaStorage | None) -> None:
         self.tenant_cache = build_tenant_cache(self.settings, self.uow, self.redis)
+        self.media_storage = media if media is not None else build_storage(self.settings)
 
     def uow(self, scope: TenantScope | None, *, write: bool = True) -> UnitOfWork:
         """A unit of work in ``scope`` (a tenant's, or `TenantScope.all_tenants` for platform work) that
@@ -80,9 +85,11 @@ async def open_runtime(
     session_factory: SessionFactory | None = None,
     consumers: ConsumerRegistry | None = None,
     redis: bool = True,
+    media_storage: MediaStorage | None = None,
 ) -> AsyncIterator[Runtime]:
     """Build the runtime for ``settings``; on leaving, dispose of what was built here (not of an engine or
-    registry handed in). ``redis=False`` leaves Redis out even when configured (one-shot commands)."""
+    registry handed in). ``redis=False`` leaves Redis out even when configured (one-shot commands);
+    ``media_storage`` replaces the backend the settings name."""
     async with AsyncExitStack() as stack:
         if engine is None:
             engine = create_engine(settings)
@@ -94,7 +101,7 @@ async def open_runtime(
         client = connect_redis(settings.redis_url) if redis and settings.redis_url else None
         if client is not None:
             stack.push_async_callback(client.aclose)
-        yield Runtime(settings, engine, sessions, OutboxWriter(), consumers, client)
+        yield Runtime(settings, engine, sessions, OutboxWriter(), consumers, client, media_storage)
 
 
 def connect_redis(url: str) -> Any:

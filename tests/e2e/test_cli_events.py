@@ -547,7 +547,7 @@ async def test_given_the_catalog_when_printing_the_schema_then_every_event_type_
     tmp_path: Path,
 ) -> None:
     """``events schema`` needs no database. It prints every event type of the installed modules (the
-    spec's 40 and the content module's two extensions), at schema version 1, with the JSON Schema of
+    spec's 40 and the content module's three extensions), at schema version 1, with the JSON Schema of
     its payload."""
     result = await run_rustok("events", "schema", env=clean_env(tmp_path / "data"), cwd=tmp_path)
 
@@ -555,7 +555,7 @@ async def test_given_the_catalog_when_printing_the_schema_then_every_event_type_
     assert set(printed) == {"event_types"}
     types: dict[str, Any] = printed["event_types"]
     modules.load_events()
-    assert len(types) == 42
+    assert len(types) == 43
     assert sorted(types) == sorted(cls.event_type for cls in CATALOG)
     for name, entry in types.items():
         assert entry["schema_version"] == 1, name

@@ -95,7 +95,7 @@ async def test_a_manager_uploads_a_png_whose_type_is_sniffed_not_claimed(
         len(PNG_BYTES),
     )
     assert media["filename"] == "pixel.png"
-    assert media["url"] == f"/api/media/{media['id']}/file"
+    assert media["url"] == f"/media/acme/{media['id']}/pixel.png"
     assert media["uploaded_by"] == str(manager.user_id)
     assert (media["locale"], media["alt"], media["title"]) == ("en", "A red pixel", None)
     assert media["translations"] == [{"locale": "en", "alt": "A red pixel", "title": None}]
@@ -134,7 +134,7 @@ async def test_anonymous_callers_list_read_and_download_media(
 
     listed = await client.get("/api/media", headers=anonymous)
     read = await client.get(f"/api/media/{media['id']}", headers=anonymous)
-    download = await client.get(media["url"], headers=anonymous)
+    download = await client.get(f"/api/media/{media['id']}/file", headers=anonymous)
 
     assert listed.status_code == 200
     assert [item["id"] for item in listed.json()["items"]] == [media["id"]]
@@ -151,6 +151,8 @@ async def test_anonymous_callers_list_read_and_download_media(
     assert download.headers["content-disposition"] == (
         "inline; filename=\"pixel.png\"; filename*=UTF-8''pixel.png"
     )
+    assert download.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert download.headers["accept-ranges"] == "bytes"
 
 
 async def test_a_download_is_not_sent_again_when_the_client_has_it(
@@ -487,6 +489,126 @@ async def test_the_list_is_paginated_newest_first(
 
     assert [item["id"] for item in first["items"] + second["items"]] == uploaded[::-1]
     assert second["next_cursor"] is None
+
+
+# ------------------------------------------------------------------------------------ changing alt and title
+
+
+async def test_a_patch_upserts_alt_text_and_title_per_locale_and_records_one_event(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, event_recorder: EventRecorder
+) -> None:
+    # Given an item with English alt text and title, and German enabled
+    acme = await new_tenant(make_uow, "acme")
+    signed_in = await sign_in_as(client, app, acme, "manager")
+    manager = signed_in.headers
+    admin = await login_as(client, app, acme, "admin")
+    assert (await client.post("/api/tenant/locales", json={"locale": "de"}, headers=admin)).status_code == 201
+    media = await upload_media(client, manager, alt="A red pixel", title="Pixel")
+
+    # When the English alt text changes (the title left out) and German text is added
+    body = {
+        "translations": [
+            {"locale": "en", "alt": "One red pixel"},
+            {"locale": "de", "alt": "Ein rotes Pixel", "title": "Pixel"},
+        ]
+    }
+    async with event_recorder.watch() as events:
+        response = await client.patch(f"/api/media/{media['id']}", json=body, headers=manager)
+
+    # Then both locales are as asked, the English title kept, and media.updated names both locales
+    assert response.status_code == 200, response.text
+    changed = response.json()
+    assert changed["translations"] == [
+        {"locale": "de", "alt": "Ein rotes Pixel", "title": "Pixel"},
+        {"locale": "en", "alt": "One red pixel", "title": "Pixel"},
+    ]
+    assert (changed["locale"], changed["alt"], changed["url"]) == ("en", "One red pixel", media["url"])
+    assert changed["updated_at"] > media["updated_at"]
+    assert events.types == ["media.updated"]
+    event = events.one("media.updated")
+    assert (event.payload.media_id, event.payload.locales) == (uuid.UUID(media["id"]), ["en", "de"])
+    assert event.actor_id == signed_in.user_id
+    read = await client.get(f"/api/media/{media['id']}?locale=de", headers={"X-Tenant-ID": str(acme)})
+    assert (read.json()["alt"], read.json()["title"]) == ("Ein rotes Pixel", "Pixel")
+
+
+async def test_a_patch_clears_a_field_given_as_null_and_records_nothing_when_nothing_changes(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, event_recorder: EventRecorder
+) -> None:
+    acme = await new_tenant(make_uow, "acme")
+    manager = await login_as(client, app, acme, "manager")
+    media = await upload_media(client, manager, alt="A red pixel", title="Pixel")
+    path = f"/api/media/{media['id']}"
+
+    cleared = await client.patch(
+        path, json={"translations": [{"locale": "en", "title": None}]}, headers=manager
+    )
+    async with event_recorder.watch() as events:
+        same = await client.patch(
+            path, json={"translations": [{"locale": "en", "alt": "A red pixel"}]}, headers=manager
+        )
+
+    assert cleared.json()["translations"] == [{"locale": "en", "alt": "A red pixel", "title": None}]
+    assert same.status_code == 200
+    assert events.types == []
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"translations": [{"locale": "de", "alt": "Ein Pixel"}]}, "locale_not_enabled"),
+        ({"translations": []}, "validation_error"),
+        ({"translations": [{"locale": "en", "alt": "a"}, {"locale": "en", "alt": "b"}]}, "validation_error"),
+        ({"translations": [{"locale": "en", "caption": "x"}]}, "validation_error"),
+        ({"translations": [{"locale": "en", "alt": "x" * 1001}]}, "validation_error"),
+        ({"translations": [{"locale": "en", "alt": "bell\u0007"}]}, "validation_error"),
+        ({"alt": "no translations"}, "validation_error"),
+    ],
+    ids=["locale-not-enabled", "empty", "locale-twice", "unknown-field", "alt-too-long", "control", "flat"],
+)
+async def test_an_invalid_patch_is_a_422_and_changes_nothing(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    make_uow: MakeUoW,
+    event_recorder: EventRecorder,
+    body: dict[str, object],
+    code: str,
+) -> None:
+    acme = await new_tenant(make_uow, "acme")
+    manager = await login_as(client, app, acme, "manager")
+    media = await upload_media(client, manager, alt="A red pixel")
+
+    async with event_recorder.watch() as events:
+        response = await client.patch(f"/api/media/{media['id']}", json=body, headers=manager)
+
+    assert (response.status_code, response.json()["code"]) == (422, code)
+    assert events.types == []
+    assert (await client.get(f"/api/media/{media['id']}", headers=manager)).json() == media
+
+
+async def test_only_editors_patch_media_and_another_tenants_item_is_a_404(
+    client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW
+) -> None:
+    acme = await new_tenant(make_uow, "acme")
+    other = await new_tenant(make_uow, "other")
+    media = await upload_media(client, await login_as(client, app, acme, "manager"), alt="Mine")
+    theirs = await upload_media(client, await login_as(client, app, other, "manager"), alt="Theirs")
+    body = {"translations": [{"locale": "en", "alt": "Changed"}]}
+
+    by_customer = await client.patch(
+        f"/api/media/{media['id']}", json=body, headers=await login_as(client, app, acme, "customer")
+    )
+    by_anonymous = await client.patch(
+        f"/api/media/{media['id']}", json=body, headers={"X-Tenant-ID": str(acme)}
+    )
+    across = await client.patch(
+        f"/api/media/{theirs['id']}", json=body, headers=await login_as(client, app, acme, "admin")
+    )
+
+    assert (by_customer.status_code, by_anonymous.status_code) == (403, 401)
+    assert (across.status_code, across.json()["code"]) == (404, "not_found")
+    unchanged = await client.get(f"/api/media/{theirs['id']}", headers={"X-Tenant-ID": str(other)})
+    assert unchanged.json()["alt"] == "Theirs"
 
 
 # ------------------------------------------------------------------------------------------------ delete

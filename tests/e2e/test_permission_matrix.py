@@ -68,6 +68,25 @@ def test_the_matrix_covers_the_users_routes() -> None:
     } <= found
 
 
+def test_the_matrix_covers_the_media_routes() -> None:
+    """The walk finds the media routes that change alt text and serve public files (GET and HEAD)."""
+    from rustok.api.app import create_app
+    from rustok.core.settings import Settings
+
+    found = {
+        (c.method, c.path.split("/")[1], str(p))
+        for c in guarded_calls(create_app(Settings(_env_file=None)))
+        for p in c.permissions
+    }
+
+    assert {
+        ("PATCH", "api", "media:update"),
+        ("GET", "media", "media:read"),
+        ("HEAD", "media", "media:read"),
+        ("HEAD", "api", "media:read"),
+    } <= found
+
+
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: "anonymous" if r is None else str(r))
 async def test_every_guarded_route_answers_each_role_as_the_matrix_says(
     client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, role: Role | None

@@ -52,6 +52,7 @@ MAY_READ_STATE = {
     "src/rustok/api/app.py": "the app factory keeps the runtime",
     "src/rustok/api/deps.py": "the runtime, for the app's own routes (health)",
     "src/rustok/outbox/http.py": "the relay's consumer registry: a part of the runtime the kernel lacks",
+    "src/rustok/content/media/http.py": "the media storage: a part of the runtime the kernel lacks",
 }
 MAY_READ_STATE_UNDER = ("src/rustok/testing/",)
 

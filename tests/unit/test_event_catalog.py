@@ -102,6 +102,7 @@ SPEC: dict[str, Spec] = {
 EXTENSIONS: dict[str, Spec] = {
     "tag.updated": spec("content", "TagUpdated", "tag_id"),
     "tag.deleted": spec("content", "TagDeleted", "tag_id"),
+    "media.updated": spec("content", "MediaUpdated", "media_id locales"),
 }
 SPEC.update(EXTENSIONS)
 
@@ -132,6 +133,7 @@ VALID_VALUES: dict[str, Any] = {
     },
     "kind": "blog_post",
     "locale": "pt-BR",
+    "locales": ["en", "pt-BR"],
     "name": "Summer sale",
     "target_type": "product",  # valid both for tags (node, product) and for reindexing (content, product)
     "mime_type": "image/png",

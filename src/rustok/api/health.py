@@ -38,7 +38,7 @@ async def live() -> Live:
 @router.get(
     "/ready",
     response_model=Ready,
-    summary="The database (and Redis and the broker, when configured) answer",
+    summary="The database (and Redis, the broker and S3 media storage, when configured) answer",
     responses=problem_responses(503),
 )
 async def ready(request: Request, runtime: RuntimeDep) -> Ready | Response:
@@ -48,6 +48,8 @@ async def ready(request: Request, runtime: RuntimeDep) -> Ready | Response:
     nats_url = runtime.settings.nats_url
     if nats_url is not None:
         checks["broker"] = lambda: _ping_nats(nats_url)
+    if runtime.settings.media_storage == "s3":
+        checks["media_storage"] = runtime.media_storage.ready
     timeout = runtime.settings.health_timeout_seconds
     results = await asyncio.gather(*(_run(name, check, timeout) for name, check in checks.items()))
     outcome = dict(results)

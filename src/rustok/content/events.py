@@ -107,3 +107,10 @@ class MediaUploaded(DomainEvent, event_type="media.uploaded"):
 
 class MediaDeleted(DomainEvent, event_type="media.deleted"):
     media_id: uuid.UUID
+
+
+class MediaUpdated(DomainEvent, event_type="media.updated"):
+    """A media item's alt text or title changed, in these locales."""
+
+    media_id: uuid.UUID
+    locales: list[Locale] = Field(min_length=1)

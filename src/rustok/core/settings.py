@@ -8,10 +8,10 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # A well-known value: fine on a laptop, refused in production (see `_refuse_insecure_production`).
 DEFAULT_JWT_SECRET = "rustok-insecure-development-secret-change-me"  # noqa: S105
@@ -118,6 +118,57 @@ class Settings(BaseSettings):
     media_dir: Path | None = Field(
         default=None, description="Where uploaded files are stored. Default: `media` under data_dir."
     )
+    # -- media storage and renditions (docs/media.md)
+    media_storage: Literal["local", "s3"] = Field(
+        default="local", description="Where media bytes live: `local` (media_dir) or `s3` (an S3 bucket)."
+    )
+    media_s3_bucket: str | None = Field(default=None, description="The bucket, when media_storage is s3.")
+    media_s3_endpoint_url: str | None = Field(
+        default=None, description="An S3-compatible endpoint (MinIO, R2, ...). Default: AWS's."
+    )
+    media_s3_region: str | None = Field(default=None, description="Default: AWS_REGION, else us-east-1.")
+    media_s3_access_key_id: str | None = Field(default=None, description="Default: AWS_ACCESS_KEY_ID.")
+    media_s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="Default: AWS_SECRET_ACCESS_KEY."
+    )
+    media_s3_prefix: str = Field(
+        default="",
+        pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,127}(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,127}){0,3})?$",
+        description="Keys are stored under this prefix of the bucket (segments as storage keys have).",
+    )
+    media_rendition_widths: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(160, 320, 640, 1024, 1600), description="The widths `?w=` may ask for (comma-separated)."
+    )
+    media_rendition_heights: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(160, 320, 640, 1024, 1600), description="The heights `?h=` may ask for (comma-separated)."
+    )
+
+    @field_validator("media_rendition_widths", "media_rendition_heights", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("media_rendition_widths", "media_rendition_heights")
+    @classmethod
+    def _sizes_in_range(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 1 <= size <= 8192 for size in value):
+            raise ValueError("rendition sizes are between 1 and 8192 pixels")
+        return tuple(sorted(set(value)))
+
+    @field_validator(
+        "media_s3_bucket", "media_s3_endpoint_url", "media_s3_region", "media_s3_access_key_id", mode="before"
+    )
+    @classmethod
+    def _blank_s3_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.media_storage == "s3" and not self.media_s3_bucket:
+            raise ValueError("RUSTOK_MEDIA_STORAGE=s3 needs RUSTOK_MEDIA_S3_BUCKET")
+        return self
 
     @field_validator(
         "database_url", "redis_url", "nats_url", "default_tenant", "tenant_subdomain_base", mode="before"

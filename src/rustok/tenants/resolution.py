@@ -8,10 +8,12 @@ For every ``/api/*`` request, in this order (``shared/spec/api.md``):
    otherwise the whole host as a tenant's ``domain``;
 3. otherwise the default tenant (``RUSTOK_DEFAULT_TENANT``, a slug).
 
-No match: 404 ``tenant_not_found``. A disabled tenant: 403 ``tenant_disabled``. The resolved tenant goes into
-``request.state.tenant`` (which `rustok.core.request` reads: the request's unit of work is in its scope), and
-its id into the log context. ``/health/*``, ``/metrics`` and the docs are not resolved.
-Lookups go through the `TenantCache`.
+A public media URL names its tenant in its path instead (`tenant_named_in_path`: ``/media/{tenant}/...``, a
+slug or an id, for ``<img src>``, which sends no header): that path segment is the answer, and headers and
+host play no part. No match: 404 ``tenant_not_found``. A disabled tenant: 403 ``tenant_disabled``. The
+resolved tenant goes into ``request.state.tenant`` (which `rustok.core.request` reads: the request's unit
+of work is in its scope), and its id into the log context. ``/health/*``, ``/metrics`` and the docs are not
+resolved. Lookups go through the `TenantCache`.
 """
 
 from __future__ import annotations
@@ -31,8 +33,24 @@ SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 HOST = re.compile(r"^[a-z0-9.-]{1,253}$")
 
 
+# Paths outside /api/* that carry their tenant as their first segment after the prefix.
+TENANT_IN_PATH_PREFIXES = ("/media/",)
+
+
 def is_resolved_path(path: str) -> bool:
+    """Whether a path's tenant is resolved from the request (header, host, default tenant): ``/api/*``.
+    Paths that name their tenant themselves are `tenant_named_in_path`'s."""
     return path == "/api" or path.startswith("/api/")
+
+
+def tenant_named_in_path(path: str) -> str | None:
+    """The tenant a path names itself (``/media/acme/...`` names ``acme``), or None for a path that does
+    not: such URLs work from a plain ``<img src>``, with no header and on any host."""
+    for prefix in TENANT_IN_PATH_PREFIXES:
+        if path.startswith(prefix):
+            named, slash, _ = path[len(prefix) :].partition("/")
+            return named if slash and named else None
+    return None
 
 
 class TenantResolutionMiddleware:
@@ -40,14 +58,18 @@ class TenantResolutionMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_resolved_path(scope["path"]):
+        named = tenant_named_in_path(scope["path"]) if scope["type"] == "http" else None
+        if scope["type"] != "http" or (named is None and not is_resolved_path(scope["path"])):
             await self.app(scope, receive, send)
             return
         state = scope["app"].state
         settings: Settings = state.settings
         cache: TenantCache = state.runtime.tenant_cache
-        headers = dict(scope.get("headers", ()))
-        tenant = await resolve(cache, settings, headers)
+        if named is not None:
+            key = _header_key(named)
+            tenant = None if key is None else await cache.get(key)
+        else:
+            tenant = await resolve(cache, settings, dict(scope.get("headers", ())))
         if tenant is None:
             response = problem_response(
                 404,

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from rustok.core.event_fields import Locale
 
@@ -46,6 +46,39 @@ class MediaUploadFields(BaseModel):
     locale: Locale | None = Field(default=None, description="Default: the tenant's default locale.")
 
 
+MAX_TRANSLATIONS = 50
+
+
+class MediaTranslationIn(BaseModel):
+    """Alt text and title in one locale. A field left out keeps its value; given (blank or null) it is set
+    (blank is none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    locale: Locale
+    alt: Annotated[AltText | None, AfterValidator(_blank_is_none)] = None
+    title: Annotated[Title | None, AfterValidator(_blank_is_none)] = None
+
+
+class MediaUpdate(BaseModel):
+    """``PATCH /api/media/{id}``: translations upserted per locale (a locale not named stays as it is)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"translations": [{"locale": "en", "alt": "A red pixel"}]}]},
+    )
+
+    translations: list[MediaTranslationIn] = Field(min_length=1, max_length=MAX_TRANSLATIONS)
+
+    @field_validator("translations")
+    @classmethod
+    def _unique_locales(cls, items: list[MediaTranslationIn]) -> list[MediaTranslationIn]:
+        locales = [item.locale for item in items]
+        if len(set(locales)) != len(locales):
+            raise ValueError("each locale may appear once")
+        return items
+
+
 class MediaTranslationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -63,7 +96,10 @@ class MediaOut(BaseModel):
     size: int = Field(description="In bytes.")
     width: int | None = Field(default=None, description="Images only, in pixels.")
     height: int | None = Field(default=None, description="Images only, in pixels.")
-    url: str = Field(description="Where the file is downloaded.")
+    url: str = Field(
+        description="The file's public URL (`/media/{tenant}/{id}/{filename}`): no header needed, cacheable "
+        "for a year; renditions with `?w=&h=&fit=&format=`."
+    )
     locale: str | None = None
     alt: str | None = None
     title: str | None = None

@@ -1,11 +1,12 @@
-"""Media use cases: upload (streamed to storage, sniffed, then recorded), list, read, serve and delete.
+"""Media use cases: upload (streamed to storage, sniffed, then recorded), list, read, change alt text and
+title, serve (the original and its renditions) and delete.
 
 An upload writes its file before its row: the bytes stream into storage (counted against the limit, hashed,
 their head kept for sniffing) with no transaction open, so a slow client holds no database lock; only then
 does a unit of work check the locale and insert the row, its translation and ``media.uploaded``. Whatever
 fails after the file was written (the sniff, the fields, the locale, the commit) removes the file, so no file
 outlives a failed upload. A delete removes the row in the request's unit of work and the file once that has
-committed (``after_commit``): a rolled-back delete keeps its file.
+committed (``after_commit``), its renditions with it: a rolled-back delete keeps its files.
 """
 
 from __future__ import annotations
@@ -19,15 +20,16 @@ from typing import Protocol
 import anyio
 from pydantic import ValidationError
 
-from rustok.content.events import MediaDeleted, MediaUploaded
+from rustok.content.events import MediaDeleted, MediaUpdated, MediaUploaded
 from rustok.content.media.repository import MediaRepository, MediaTranslationRepository
-from rustok.content.media.schemas import MediaUploadFields
+from rustok.content.media.schemas import MediaUpdate, MediaUploadFields
 from rustok.content.media.sniff import HEAD_BYTES, TAIL_BYTES, ImageTooLarge, safe_filename, sniff
-from rustok.content.media.storage import MediaStorage, media_key
+from rustok.content.media.storage import MediaStorage, media_key, rendition_prefix
 from rustok.content.models import Media, MediaTranslation
 from rustok.content.permissions import MEDIA
+from rustok.core import clock
 from rustok.core.deps import RequestContext
-from rustok.core.errors import PayloadTooLarge, Unprocessable, field_errors
+from rustok.core.errors import NotFound, PayloadTooLarge, Unprocessable, field_errors
 from rustok.core.ids import new_id
 from rustok.core.logging import get_logger
 from rustok.core.pagination import PageParams, Slice
@@ -187,10 +189,46 @@ async def get_media(ctx: RequestContext, media_id: uuid.UUID, *, locale: str | N
     return _view(media, translations, locale, ctx.default_locale)
 
 
-async def get_media_row(ctx: RequestContext, media_id: uuid.UUID) -> Media:
-    """The item whose file is to be served (a 404 for another tenant's id, as for an unknown one)."""
+async def get_media_row(ctx: RequestContext, media_id: uuid.UUID, *, filename: str | None = None) -> Media:
+    """The item whose file is to be served (a 404 for another tenant's id, as for an unknown one). Given
+    the ``filename`` of a public URL, a name that is not the item's is a 404 too: an item has one URL."""
     ctx.authorize(Permission(MEDIA, Action.READ))
-    return await MediaRepository(ctx.uow.session).get_or_404(media_id)
+    media = await MediaRepository(ctx.uow.session).get_or_404(media_id)
+    if filename is not None and filename != media.filename:
+        raise NotFound(f"Media item {media_id} has no file named {filename!r}.", code="not_found")
+    return media
+
+
+async def update_media(ctx: RequestContext, media_id: uuid.UUID, data: MediaUpdate) -> MediaView:
+    """Upsert alt text and title per locale (each locale enabled: else 422 ``locale_not_enabled``) and
+    record ``media.updated`` with the locales that changed; nothing changed records nothing."""
+    ctx.authorize(Permission(MEDIA, Action.UPDATE))
+    uow = ctx.uow
+    media = await MediaRepository(uow.session).get_or_404(media_id)
+    locales = await tenant_locales(uow)
+    locales.require_all((t.locale for t in data.translations), field="translations")
+    repository = MediaTranslationRepository(uow.session)
+    existing = {t.locale: t for t in await repository.of(media.id)}
+    changed: list[str] = []
+    for given in data.translations:
+        row = existing.get(given.locale)
+        if row is None:
+            row = MediaTranslation(media_id=media.id, locale=given.locale, alt=None, title=None)
+            existing[given.locale] = await repository.add(row)
+            changed.append(given.locale)
+        before = (row.alt, row.title)
+        if "alt" in given.model_fields_set:
+            row.alt = given.alt
+        if "title" in given.model_fields_set:
+            row.title = given.title
+        if (row.alt, row.title) != before and given.locale not in changed:
+            changed.append(given.locale)
+    if changed:
+        media.updated_at = clock.now()
+        await uow.session.flush()
+        uow.record(MediaUpdated(media_id=media.id, locales=changed))
+    translations = sorted(existing.values(), key=lambda t: t.locale)
+    return _view(media, translations, None, ctx.default_locale)
 
 
 async def delete_media(ctx: RequestContext, storage: MediaStorage, media_id: uuid.UUID) -> None:
@@ -201,8 +239,13 @@ async def delete_media(ctx: RequestContext, storage: MediaStorage, media_id: uui
     await MediaRepository(uow.session).delete(media)
     uow.record(MediaDeleted(media_id=media.id))
     key = media.storage_key
+    renditions = rendition_prefix(media.tenant_id, media.id)
 
     async def remove_file(_: UnitOfWork) -> None:
         await _remove_file(storage, key)
+        try:
+            await storage.delete_prefix(renditions)
+        except Exception:
+            log.exception("media_renditions_not_removed", storage_prefix=renditions)
 
     uow.after_commit(remove_file)

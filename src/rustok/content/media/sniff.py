@@ -191,6 +191,7 @@ INLINE_TYPES = frozenset(
         "image/jpeg",
         "image/gif",
         "image/webp",
+        "image/avif",
         # Audio and video play in the browser's media player.
         "audio/mpeg",
         "audio/ogg",

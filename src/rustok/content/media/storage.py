@@ -1,9 +1,10 @@
 """Where media bytes live: the `MediaStorage` interface, and its default, a local directory.
 
-Keys are made by the server (`media_key`: ``<tenant_id>/<media_id>``), never from a client's filename, and
-every backend refuses a key that is not a plain relative name (`check_key`): no ``..``, no absolute path, no
-backslash, no empty segment. An S3-compatible backend implements the same five methods (a multipart upload
-for `write`, a ranged or streamed GET for `open`).
+Keys are made by the server (`media_key`: ``<tenant_id>/<media_id>``; `rendition_prefix` for an item's
+renditions), never from a client's filename, and every backend refuses a key that is not a plain relative
+name (`check_key`): no ``..``, no absolute path, no backslash, no empty segment. The S3-compatible backend
+(`rustok.content.media.s3.S3MediaStorage`) implements the same methods; `build_storage` picks one from the
+settings (the composition root calls it).
 
 The local backend writes atomically: the chunks go to a temporary file beside the target, which is synced and
 then renamed over the key, so a reader never sees half a file and a failed or cancelled write leaves nothing.
@@ -12,6 +13,7 @@ All file I/O runs in worker threads (anyio), never on the event loop.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -23,6 +25,8 @@ from typing import Protocol
 
 import anyio
 from anyio import to_thread
+
+from rustok.core.settings import Settings
 
 READ_CHUNK_BYTES = 64 * 1024
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -48,13 +52,22 @@ class MediaStorage(Protocol):
         and the exception propagates."""
         ...
 
-    async def open(self, key: str) -> AsyncIterator[bytes]:
-        """The stored bytes as chunks; `StoredFileMissing` (raised here, before any chunk) when there are
-        none. The iterator releases what it holds when exhausted or closed."""
+    async def open(self, key: str, *, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """The stored bytes from ``start`` up to ``end`` (exclusive; None: the end of the file) as chunks;
+        `StoredFileMissing` (raised here, before any chunk) when there are none. The caller asks for a range
+        inside the file (it knows the size). The iterator releases what it holds when exhausted or closed."""
         ...
 
     async def delete(self, key: str) -> bool:
         """Remove the file under ``key``; whether there was one."""
+        ...
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Remove every file whose key starts with ``prefix/``; how many there were."""
+        ...
+
+    async def ready(self) -> None:
+        """Raise when the backend cannot be reached (the readiness check of ``/health/ready``)."""
         ...
 
     async def exists(self, key: str) -> bool: ...
@@ -67,6 +80,12 @@ class MediaStorage(Protocol):
 def media_key(tenant_id: uuid.UUID, media_id: uuid.UUID) -> str:
     """The storage key of a media item: under its tenant, named by its id."""
     return f"{tenant_id}/{media_id}"
+
+
+def rendition_prefix(tenant_id: uuid.UUID, media_id: uuid.UUID) -> str:
+    """Where a media item's renditions are stored: ``<tenant_id>/renditions/<media_id>``, beside (never
+    under) the item's own key, so that one prefix deletion removes them all."""
+    return f"{tenant_id}/renditions/{media_id}"
 
 
 def check_key(key: str) -> str:
@@ -110,17 +129,25 @@ class LocalMediaStorage:
             raise
         return written
 
-    async def open(self, key: str) -> AsyncIterator[bytes]:
+    async def open(self, key: str, *, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         path = self.path_of(key)
         try:
             handle = await anyio.open_file(path, "rb")
         except FileNotFoundError as exc:
             raise StoredFileMissing(key) from exc
-        return self._chunks(handle)
+        if start:
+            await handle.seek(start)
+        return self._chunks(handle, None if end is None else end - start)
 
-    async def _chunks(self, handle: anyio.AsyncFile[bytes]) -> AsyncIterator[bytes]:
+    async def _chunks(self, handle: anyio.AsyncFile[bytes], remaining: int | None) -> AsyncIterator[bytes]:
         try:
-            while chunk := await handle.read(self.chunk_size):
+            while remaining is None or remaining > 0:
+                wanted = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
+                chunk = await handle.read(wanted)
+                if not chunk:
+                    break
+                if remaining is not None:
+                    remaining -= len(chunk)
                 yield chunk
         finally:
             with anyio.CancelScope(shield=True):
@@ -134,6 +161,13 @@ class LocalMediaStorage:
             return False
         return True
 
+    async def delete_prefix(self, prefix: str) -> int:
+        directory = self.path_of(prefix)
+        return await to_thread.run_sync(_remove_tree, directory)
+
+    async def ready(self) -> None:
+        """The local directory needs no service; a missing one is created by the first write."""
+
     async def exists(self, key: str) -> bool:
         return await self.size(key) is not None
 
@@ -144,3 +178,29 @@ class LocalMediaStorage:
         except FileNotFoundError:
             return None
         return stat.st_size
+
+
+def _remove_tree(directory: Path) -> int:
+    """Remove the files under ``directory`` and then the emptied directories; how many files there were."""
+    if not directory.is_dir():
+        return 0
+    removed = 0
+    for root, dirs, files in os.walk(directory, topdown=False):
+        for name in files:
+            Path(root, name).unlink(missing_ok=True)
+            removed += 0 if name.startswith(".") else 1  # a temporary file is no stored file
+        for name in dirs:
+            with contextlib.suppress(OSError):  # a file written meanwhile keeps its directory
+                Path(root, name).rmdir()
+    with contextlib.suppress(OSError):
+        directory.rmdir()
+    return removed
+
+
+def build_storage(settings: Settings) -> MediaStorage:
+    """The storage backend the settings name (``RUSTOK_MEDIA_STORAGE``): the local directory, or S3."""
+    if settings.media_storage == "s3":
+        from rustok.content.media.s3 import S3MediaStorage
+
+        return S3MediaStorage.from_settings(settings)
+    return LocalMediaStorage(settings.effective_media_dir)

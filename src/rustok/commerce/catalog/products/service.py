@@ -236,14 +236,14 @@ async def create_product(ctx: RequestContext, data: ProductCreate) -> ProductVie
     return await view(ctx, product, Serving.of(ctx))
 
 
-def _currency_error(detail: str, code: str, field: str) -> Unprocessable:
+def _query_error(detail: str, code: str, field: str) -> Unprocessable:
     return Unprocessable(detail, code=code, errors=[{"loc": ["query", field], "msg": detail, "type": code}])
 
 
 async def _serving(ctx: RequestContext, locale: str | None, currency: str | None) -> Serving:
     """How this read serves products; a currency none of the tenant's prices is in is a 422."""
     if currency is not None and not await ProductRepository(ctx.uow.session).sells(currency):
-        raise _currency_error(
+        raise _query_error(
             f"This shop sells nothing in {currency}.", code="currency_not_sold", field="currency"
         )
     return Serving.of(ctx, locale, currency)
@@ -291,15 +291,13 @@ def _check_query(query: ProductQuery) -> None:
             ("sort", query.sort is not ProductSort.NEWEST),
         ):
             if given:
-                raise _currency_error(
+                raise _query_error(
                     f"`{field}` is about prices in one currency: give `currency` too.",
                     code="currency_required",
                     field=field,
                 )
     if query.min_price is not None and query.max_price is not None and query.min_price > query.max_price:
-        raise _currency_error(
-            "`min_price` is above `max_price`.", code="invalid_price_range", field="min_price"
-        )
+        raise _query_error("`min_price` is above `max_price`.", code="invalid_price_range", field="min_price")
 
 
 async def list_products(

@@ -87,6 +87,20 @@ def test_the_matrix_covers_the_media_routes() -> None:
     } <= found
 
 
+def test_the_matrix_covers_the_storefront_read_by_handle() -> None:
+    """Guards the guard: the product by handle is walked, with a handle filled in, as ``products:read``."""
+    from rustok.api.app import create_app
+    from rustok.core.settings import Settings
+
+    calls = guarded_calls(create_app(Settings(_env_file=None)))
+
+    assert [
+        (c.method, c.path, tuple(map(str, c.permissions)))
+        for c in calls
+        if c.path.startswith("/api/commerce/products/by-handle/")
+    ] == [("GET", "/api/commerce/products/by-handle/zz", ("products:read",))]
+
+
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: "anonymous" if r is None else str(r))
 async def test_every_guarded_route_answers_each_role_as_the_matrix_says(
     client: httpx.AsyncClient, app: FastAPI, make_uow: MakeUoW, role: Role | None

@@ -40,7 +40,12 @@ async def test_every_route_refuses_a_query_parameter_it_does_not_declare(
     wrong = []
     for route in routes:
         for method in sorted(route.methods or ()):
-            response = await client.request(method, _path(route), params={"zz_unknown": "1"}, headers=headers)
+            path = _path(route).replace("/media/zz/", "/media/acme/")  # the public media URL names its tenant
+            response = await client.request(method, path, params={"zz_unknown": "1"}, headers=headers)
+            if method == "HEAD":  # the same answer as GET, without its body
+                if response.status_code != 422:
+                    wrong.append(f"{method} {route.path}: {response.status_code}")
+                continue
             body = response.json() if response.status_code == 422 else {}
             if body.get("code") != "validation_error" or body.get("errors") != [
                 {"loc": ["query", "zz_unknown"], "msg": "Unknown query parameter", "type": "extra_forbidden"}

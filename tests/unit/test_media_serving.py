@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from rustok.content.media.serving import ByteRange, RangeNotSatisfiable, parse_range, public_url
+from rustok.content.media.serving import ByteRange, RangeNotSatisfiable, parse_range
+from rustok.content.media.urls import public_url
 from rustok.tenants.resolution import is_resolved_path, tenant_named_in_path
 
 SIZE = 1000

@@ -31,6 +31,20 @@ def test_a_cursor_from_another_list_is_refused() -> None:
         decode_cursor(encode_cursor([1, 2]), arity=1)
 
 
+def test_a_cursor_names_its_sort_and_another_sort_refuses_it() -> None:
+    """A list sorted several ways (by price, dearest first) tells its cursors apart, though their values
+    have the same types."""
+    by_price = encode_cursor([500, uuid.UUID(int=1)], kind="price:EUR")
+
+    assert decode_cursor(by_price, arity=2, kind="price:EUR") == [500, uuid.UUID(int=1)]
+    for kind in ("-price:EUR", "price:USD", None):
+        with pytest.raises(BadRequest) as caught:
+            decode_cursor(by_price, arity=2, kind=kind)
+        assert caught.value.problem_code == "invalid_cursor"
+    with pytest.raises(BadRequest):
+        decode_cursor(encode_cursor([500, uuid.UUID(int=1)]), arity=2, kind="price:EUR")
+
+
 def test_limits_default_to_20_and_stop_at_100() -> None:
     assert PageParams().limit == 20
     assert PageParams(limit=100).limit == 100

@@ -64,6 +64,8 @@ class ProductTranslation(IdMixin, TenantMixin, Base):
     __table_args__ = (
         UniqueConstraint("product_id", "locale"),
         UniqueConstraint("tenant_id", "locale", "handle"),
+        # A lookup by handle in any locale (`GET /products/by-handle/{handle}`).
+        Index("ix_commerce_product_translations_handle", "tenant_id", "handle"),
     )
 
     tenant_id: Mapped[uuid.UUID] = tenant_column()
@@ -72,7 +74,9 @@ class ProductTranslation(IdMixin, TenantMixin, Base):
     title: Mapped[str] = mapped_column(String(500))
     handle: Mapped[str] = mapped_column(String(200))
     subtitle: Mapped[str | None] = mapped_column(String(500))
-    description: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)  # markdown
+    # The description rendered and sanitized (`rustok.content.render`), made when it is written.
+    description_html: Mapped[str | None] = mapped_column(Text)
 
 
 class ProductOption(IdMixin, TenantMixin, Base):
@@ -86,6 +90,27 @@ class ProductOption(IdMixin, TenantMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     values: Mapped[list[str]] = mapped_column(JSON(), default=list)
     position: Mapped[int] = mapped_column(default=0)
+
+
+class ProductImage(IdMixin, TenantMixin, Base):
+    """A media item shown with a product, at ``position`` (0 first), with alt text per locale.
+
+    Deleting the product deletes its images; deleting the media item detaches it from every product that
+    showed it (the row goes by the foreign key's cascade), as Saleor and Vendure do."""
+
+    __tablename__ = "commerce_product_images"
+    __table_args__ = (
+        UniqueConstraint("product_id", "media_id"),
+        UniqueConstraint("product_id", "position"),
+        Index("ix_commerce_product_images_media", "media_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = tenant_column(index=True)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("commerce_products.id", ondelete="CASCADE"))
+    media_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    # {locale: alt text}; a locale without one falls back to the media item's own alt text.
+    alt: Mapped[dict[str, str]] = mapped_column(JSON(), default=dict)
 
 
 class Variant(IdMixin, TimestampMixin, TenantMixin, Base):
@@ -123,6 +148,26 @@ class Price(IdMixin, TenantMixin, Base):
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[int] = mapped_column(BigInteger)  # minor units
     compare_at_amount: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ProductPrice(TenantMixin, Base):
+    """A product's price in one currency as a storefront lists it: its cheapest variant's. Derived from
+    the prices, rewritten by every write of a variant's prices or of its variants (in the same transaction,
+    under the product's row lock), so that a list sorted or filtered by price is one range of
+    ``ix_commerce_product_prices_listing`` instead of an aggregate over the tenant's prices."""
+
+    __tablename__ = "commerce_product_prices"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount"),
+        Index("ix_commerce_product_prices_listing", "tenant_id", "currency", "amount", "product_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = tenant_column()
+    product_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("commerce_products.id", ondelete="CASCADE"), primary_key=True
+    )
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # minor units
 
 
 class StockLocation(IdMixin, TimestampMixin, TenantMixin, Base):

@@ -33,6 +33,7 @@ from rustok.testing.ids import id_at
 from rustok.testing.media import PNG_BYTES, image_bytes, post_media, upload_media
 from rustok.testing.runtime import LiveApp, live_app
 from rustok.testing.services import require_service, services_required
+from rustok.testing.statements import Statements, count_statements
 from rustok.testing.uows import uow_without_database, uows_on
 
 __all__ = [
@@ -42,8 +43,10 @@ __all__ = [
     "LiveApp",
     "RecordedEvents",
     "SignedInUser",
+    "Statements",
     "app_client",
     "at_once",
+    "count_statements",
     "http_client",
     "id_at",
     "image_bytes",

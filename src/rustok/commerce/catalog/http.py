@@ -4,12 +4,15 @@ prices (part of the product: ``products:*``), and the variants' stock (``invento
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-from fastapi import Query, Response
+from fastapi import Path, Query, Response
 
 from rustok.commerce.catalog.products import service as products
 from rustok.commerce.catalog.schemas import (
+    MAX_AMOUNT,
+    Currency,
     InventoryAdjust,
     InventoryOut,
     InventorySet,
@@ -17,16 +20,19 @@ from rustok.commerce.catalog.schemas import (
     PriceOut,
     PricesPut,
     ProductCreate,
+    ProductImageOut,
     ProductOut,
+    ProductSort,
     ProductTranslationOut,
     ProductUpdate,
+    ProductVariantOut,
     VariantCreate,
     VariantOut,
     VariantUpdate,
 )
 from rustok.commerce.catalog.variants import service as variants
 from rustok.commerce.inventory import Stock
-from rustok.commerce.models import ProductStatus
+from rustok.commerce.models import Price, ProductStatus, Variant
 from rustok.core.deps import ContextDep, PageDep
 from rustok.core.errors import problem_responses
 from rustok.core.event_fields import Locale
@@ -37,6 +43,35 @@ from rustok.core.security import Principal, requires
 router = make_router(prefix="/api/commerce", tags=["commerce"])
 
 LocaleQuery = Annotated[Locale | None, Query(description="Serve this locale (else the tenant's default).")]
+CurrencyQuery = Annotated[
+    Currency | None,
+    Query(
+        description="Serve only the prices in this currency (422 `currency_not_sold` when none of the "
+        "shop's prices is in it)."
+    ),
+]
+PriceQuery = Annotated[
+    int | None, Query(ge=0, le=MAX_AMOUNT, description="In minor units; needs `currency`.")
+]
+
+
+def _variant_fields(variant: Variant, prices: Sequence[Price]) -> dict[str, Any]:
+    return {
+        "id": variant.id,
+        "product_id": variant.product_id,
+        "sku": variant.sku,
+        "title": variant.title,
+        "options": variant.options,
+        "prices": [PriceOut.model_validate(p) for p in prices],
+        "manage_inventory": variant.manage_inventory,
+        "allow_backorder": variant.allow_backorder,
+        "low_stock_threshold": variant.low_stock_threshold,
+        "barcode": variant.barcode,
+        "weight_grams": variant.weight_grams,
+        "rank": variant.rank,
+        "created_at": variant.created_at,
+        "updated_at": variant.updated_at,
+    }
 
 
 def _product_out(view: products.ProductView) -> ProductOut:
@@ -50,27 +85,23 @@ def _product_out(view: products.ProductView) -> ProductOut:
         updated_at=product.updated_at,
         translations=[ProductTranslationOut.model_validate(t) for t in view.translations],
         options=[OptionOut.model_validate(o) for o in view.options],
+        images=[
+            ProductImageOut(
+                media_id=i.media_id, position=i.position, alt=i.alt, url=i.url, width=i.width, height=i.height
+            )
+            for i in view.images
+        ],
+        variants=[
+            ProductVariantOut(
+                **_variant_fields(v.variant, v.prices), in_stock=v.in_stock, available=v.available
+            )
+            for v in view.variants
+        ],
     )
 
 
 def _variant_out(view: variants.VariantView) -> VariantOut:
-    variant = view.variant
-    return VariantOut(
-        id=variant.id,
-        product_id=variant.product_id,
-        sku=variant.sku,
-        title=variant.title,
-        options=variant.options,
-        prices=[PriceOut.model_validate(p) for p in view.prices],
-        manage_inventory=variant.manage_inventory,
-        allow_backorder=variant.allow_backorder,
-        low_stock_threshold=variant.low_stock_threshold,
-        barcode=variant.barcode,
-        weight_grams=variant.weight_grams,
-        rank=variant.rank,
-        created_at=variant.created_at,
-        updated_at=variant.updated_at,
-    )
+    return VariantOut(**_variant_fields(view.variant, view.prices))
 
 
 def _inventory_out(stock: Stock) -> InventoryOut:
@@ -90,7 +121,7 @@ def _inventory_out(stock: Stock) -> InventoryOut:
     "/products",
     status_code=201,
     response_model=ProductOut,
-    summary="Create a product with its translations and options",
+    summary="Create a product with its translations, options and images",
     responses=problem_responses(401, 403, 409, 422),
 )
 async def create_product(
@@ -102,7 +133,8 @@ async def create_product(
 @router.get(
     "/products",
     response_model=Page[ProductOut],
-    summary="Products the caller can see, newest first (anonymous callers and customers: active ones)",
+    summary="Products the caller can see (anonymous callers and customers: active ones), newest first or "
+    "by price, with their variants, prices and availability",
     responses=problem_responses(400, 422),
 )
 async def list_products(
@@ -113,15 +145,57 @@ async def list_products(
     locale: Annotated[
         Locale | None, Query(description="Only products translated into this locale, served in it.")
     ] = None,
+    currency: Annotated[
+        Currency | None,
+        Query(
+            description="Only products with a price in this currency, served with those prices only "
+            "(422 `currency_not_sold` when none of the shop's prices is in it)."
+        ),
+    ] = None,
+    min_price: PriceQuery = None,
+    max_price: PriceQuery = None,
+    in_stock: Annotated[
+        bool | None, Query(description="Only products that can (false: cannot) be ordered now.")
+    ] = None,
+    sort: Annotated[
+        ProductSort,
+        Query(description="`newest`, or by price (a product's cheapest variant's): `price`, `-price`."),
+    ] = ProductSort.NEWEST,
 ) -> Page[ProductOut]:
-    found = await products.list_products(ctx, page, status=status, locale=locale)
+    query = products.ProductQuery(
+        status=status,
+        locale=locale,
+        currency=currency,
+        min_price=min_price,
+        max_price=max_price,
+        in_stock=in_stock,
+        sort=sort,
+    )
+    found = await products.list_products(ctx, page, query)
     return Page(items=[_product_out(v) for v in found.items], next_cursor=found.next_cursor)
+
+
+@router.get(
+    "/products/by-handle/{handle}",
+    response_model=ProductOut,
+    summary="A product by its handle (in the asked locale, else the default, else any), with its variants, "
+    "prices, availability and images",
+    responses=problem_responses(404, 422),
+)
+async def get_product_by_handle(
+    handle: Annotated[str, Path(max_length=200)],
+    ctx: ContextDep,
+    _: Annotated[Principal, requires("products:read")],
+    locale: LocaleQuery = None,
+    currency: CurrencyQuery = None,
+) -> ProductOut:
+    return _product_out(await products.get_product_by_handle(ctx, handle, locale=locale, currency=currency))
 
 
 @router.get(
     "/products/{product_id}",
     response_model=ProductOut,
-    summary="A product with its translations and options",
+    summary="A product with its translations, options, images and variants (prices, availability)",
     responses=problem_responses(404, 422),
 )
 async def get_product(
@@ -129,14 +203,15 @@ async def get_product(
     ctx: ContextDep,
     _: Annotated[Principal, requires("products:read")],
     locale: LocaleQuery = None,
+    currency: CurrencyQuery = None,
 ) -> ProductOut:
-    return _product_out(await products.get_product(ctx, product_id, locale=locale))
+    return _product_out(await products.get_product(ctx, product_id, locale=locale, currency=currency))
 
 
 @router.patch(
     "/products/{product_id}",
     response_model=ProductOut,
-    summary="Change a product; translations are upserted per locale, options replaced when given",
+    summary="Change a product; translations are upserted per locale, options and images replaced when given",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def update_product(

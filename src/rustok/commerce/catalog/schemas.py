@@ -1,9 +1,11 @@
-"""The catalog in and out: products with translations and options, variants with prices, inventory."""
+"""The catalog in and out: products with translations, options and images, variants with prices,
+inventory, and what a storefront reads (products with their variants, prices and availability)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -21,11 +23,22 @@ MAX_PRICES = 200
 MAX_AMOUNT = 10**15  # minor units: far above any price, far below BIGINT
 MAX_QUANTITY = 1_000_000_000
 MAX_RANK = 1_000_000_000
+MAX_IMAGES = 50
+MAX_ALT_CHARS = 1000
 
 
 Title = Annotated[str, Trimmed, length(500, min_length=1), NoNul]
 Subtitle = Annotated[str, length(500), NoNul]
-Description = Annotated[str, length(100_000), NoNul]
+Description = Annotated[
+    str,
+    length(100_000),
+    NoNul,
+    Field(
+        description="Markdown (CommonMark, with tables and strikethrough); reads serve it as it was "
+        "given and rendered, sanitized, as `description_html`."
+    ),
+]
+AltText = Annotated[str, Trimmed, length(MAX_ALT_CHARS, min_length=1), NoNul]
 OptionName = Annotated[str, Trimmed, length(100, min_length=1), NoNul]
 OptionValue = Annotated[str, Trimmed, length(100, min_length=1), NoNul]
 Sku = Annotated[str, Trimmed, length(100, min_length=1), NoNul]
@@ -83,11 +96,33 @@ class OptionIn(Strict):
         return values
 
 
+class ProductImageIn(Strict):
+    media_id: uuid.UUID = Field(description="A media item of the tenant (422 `media_not_found` otherwise).")
+    alt: dict[Locale, AltText] = Field(
+        default_factory=dict,
+        max_length=MAX_TRANSLATIONS,
+        description="Alt text by locale (an enabled one); a locale without any serves the media item's own.",
+    )
+
+
+Images = Annotated[
+    list[ProductImageIn],
+    Field(max_length=MAX_IMAGES, description="The product's images, in the order they are shown."),
+]
+
+
+def _unique_images(items: list[ProductImageIn] | None) -> list[ProductImageIn] | None:
+    return _unique(items, "media_id", "media item")
+
+
 class ProductCreate(Strict):
     status: ProductStatus | None = None
     translations: list[ProductTranslationIn] = Field(min_length=1, max_length=MAX_TRANSLATIONS)
     options: list[OptionIn] = Field(default_factory=list, max_length=MAX_OPTIONS)
+    images: Images = Field(default_factory=list)
     metadata: Metadata = Field(default_factory=dict)
+
+    _unique_images = field_validator("images")(_unique_images)
 
     @field_validator("translations")
     @classmethod
@@ -104,12 +139,15 @@ class ProductCreate(Strict):
 
 class ProductUpdate(Strict):
     """Partial: absent fields stay; translations are upserted per locale (a locale not named stays);
-    ``options`` given replace the product's options."""
+    ``options`` given replace the product's options, ``images`` given its images (``[]``: none)."""
 
     status: ProductStatus | None = None
     translations: list[ProductTranslationIn] | None = Field(default=None, max_length=MAX_TRANSLATIONS)
     options: list[OptionIn] | None = Field(default=None, max_length=MAX_OPTIONS)
+    images: Images | None = None
     metadata: Metadata | None = None
+
+    _unique_images = field_validator("images")(_unique_images)
 
     @field_validator("translations")
     @classmethod
@@ -129,7 +167,8 @@ class ProductTranslationOut(BaseModel):
     title: str
     handle: str
     subtitle: str | None
-    description: str | None
+    description: str | None = Field(description="Markdown, as it was given.")
+    description_html: str | None = Field(description="The description rendered and sanitized.")
 
 
 class OptionOut(BaseModel):
@@ -139,17 +178,21 @@ class OptionOut(BaseModel):
     values: list[str]
 
 
-class ProductOut(BaseModel):
-    id: uuid.UUID
-    status: ProductStatus
-    metadata: dict[str, Any]
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    translations: list[ProductTranslationOut] = Field(
-        description="Every translation, or with `?locale=` the one served (asked, else the default)."
+class ProductImageOut(BaseModel):
+    media_id: uuid.UUID
+    position: int = Field(description="0 for the first image.")
+    alt: str | None = Field(
+        description="In the locale served (asked, else the default): the product's, else the media item's."
     )
-    options: list[OptionOut]
+    url: str = Field(description="Where the file is fetched.")
+    width: int | None = Field(description="In pixels.")
+    height: int | None = Field(description="In pixels.")
+
+
+class ProductSort(StrEnum):
+    NEWEST = "newest"
+    PRICE = "price"  # cheapest first: a product's price is its cheapest variant's
+    PRICE_DESC = "-price"
 
 
 # ---------------------------------------------------------------------------------------------- variants
@@ -233,6 +276,36 @@ class VariantOut(BaseModel):
     rank: int
     created_at: datetime
     updated_at: datetime
+
+
+class ProductVariantOut(VariantOut):
+    """A variant as a product read embeds it, with its availability."""
+
+    in_stock: bool = Field(
+        description="Whether it can be ordered now: stock available, backorders allowed, or stock not "
+        "managed."
+    )
+    available: int | None = Field(
+        description="What can be sold (on hand minus reserved): shown to callers who may read inventory, or "
+        "to everyone when the tenant's settings say `commerce.show_stock_quantity`; null otherwise."
+    )
+
+
+class ProductOut(BaseModel):
+    id: uuid.UUID
+    status: ProductStatus
+    metadata: dict[str, Any]
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    translations: list[ProductTranslationOut] = Field(
+        description="Every translation, or with `?locale=` the one served (asked, else the default)."
+    )
+    options: list[OptionOut]
+    images: list[ProductImageOut]
+    variants: list[ProductVariantOut] = Field(
+        description="By rank, each with its prices (with `?currency=` only that one) and availability."
+    )
 
 
 # --------------------------------------------------------------------------------------------- inventory

@@ -32,8 +32,9 @@ from rustok.content.media.renditions import (
     rendition_spec,
 )
 from rustok.content.media.schemas import MediaDetailOut, MediaOut, MediaTranslationOut, MediaUpdate
-from rustok.content.media.serving import PUBLIC_PREFIX, Served, file_response, public_url
+from rustok.content.media.serving import Served, file_response
 from rustok.content.media.storage import MediaStorage
+from rustok.content.media.urls import PUBLIC_PREFIX, public_url
 from rustok.content.models import Media
 from rustok.core.deps import ContextDep, PageDep
 from rustok.core.errors import ProblemError, problem_responses

@@ -13,9 +13,7 @@ ETag is answered with the whole file (200), as RFC 9110 allows a server to: no m
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -27,7 +25,6 @@ from rustok.core.logging import get_logger
 
 log = get_logger("rustok.media")
 
-PUBLIC_PREFIX = "/media"  # tenant-resolved from the path (`rustok.tenants.resolution.tenant_named_in_path`)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -138,9 +135,3 @@ async def file_response(
         log.warning("media_file_missing", storage_key=served.key)
         raise NotFound(f"The file of {not_found} is missing.", code="media_file_missing") from None
     return StreamingResponse(chunks, status_code=status, media_type=media_type, headers=headers)
-
-
-def public_url(tenant_slug: str, media_id: uuid.UUID, filename: str) -> str:
-    """The public URL of a media item's file, relative to the API's origin: ``/media/{tenant}/{id}/{name}``
-    (the name percent-encoded as one path segment). It needs no header, so ``<img src>`` can use it."""
-    return f"{PUBLIC_PREFIX}/{tenant_slug}/{media_id}/{quote(filename, safe='')}"

@@ -16,6 +16,13 @@ Rules kept here (statuses, handles and locale serving are the kernel's, `rustok.
   ``?locale=`` serve that locale, falling back to the tenant's default.
 - **Options.** Replacing a product's options so that an existing variant no longer fits is a 409
   ``options_in_use``.
+- **Descriptions** are markdown, rendered and sanitized (as node bodies are, `rustok.content.render`) when
+  they are written, and served as ``description_html`` beside the markdown.
+- **Images** are media items of the tenant (422 ``media_not_found`` otherwise), each once, in order, with
+  alt text per enabled locale; given on a write, they replace the product's list.
+- **Reads** embed the variants with their prices and availability (`rustok.commerce.catalog.products.views`);
+  ``?currency=`` keeps the prices in it, and a currency none of the tenant's prices is in is a 422
+  ``currency_not_sold``. The storefront's list filters by price and stock and sorts by price.
 """
 
 from __future__ import annotations
@@ -25,8 +32,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from rustok.commerce.catalog.products.repository import ProductRepository
-from rustok.commerce.catalog.schemas import OptionIn, ProductCreate, ProductTranslationIn, ProductUpdate
+from rustok.commerce.catalog.products.repository import ListFilters, ProductRepository
+from rustok.commerce.catalog.products.views import ProductView, Serving, reader_for, view, views
+from rustok.commerce.catalog.schemas import (
+    OptionIn,
+    ProductCreate,
+    ProductImageIn,
+    ProductSort,
+    ProductTranslationIn,
+    ProductUpdate,
+)
 from rustok.commerce.catalog.variants.repository import VariantRepository
 from rustok.commerce.events import (
     ProductCreated,
@@ -36,25 +51,35 @@ from rustok.commerce.events import (
     ProductUpdated,
     VariantDeleted,
 )
-from rustok.commerce.models import Product, ProductOption, ProductStatus, ProductTranslation
+from rustok.commerce.models import Product, ProductImage, ProductOption, ProductStatus, ProductTranslation
+from rustok.content import service as content
 from rustok.core import clock
 from rustok.core.deps import RequestContext
-from rustok.core.errors import Conflict, NotFound
+from rustok.core.errors import Conflict, NotFound, Unprocessable
 from rustok.core.pagination import PageParams, Slice
-from rustok.core.permissions import Scope
-from rustok.core.publishing import Change, Lifecycle, Reader
-from rustok.core.repository import grouped
+from rustok.core.publishing import Change, Lifecycle
 from rustok.core.translations import SlugScope, put_translation
 from rustok.core.uow import UnitOfWork
 from rustok.tenants.service import tenant_locales
 
-ProductReader = Reader[bool]  # sees: unpublished products too
 LIFECYCLE = Lifecycle("product", published=ProductStatus.ACTIVE.value)
 
-
-def reader_for(ctx: RequestContext, locale: str | None = None) -> ProductReader:
-    """Callers who may edit every product see drafts and archived ones; everyone else active ones only."""
-    return Reader.of(ctx, ctx.grant("products:update") is Scope.ALL, locale)
+__all__ = [
+    "LIFECYCLE",
+    "ProductView",
+    "create_product",
+    "delete_product",
+    "fits",
+    "get_product",
+    "get_product_by_handle",
+    "list_products",
+    "options_of",
+    "product_or_404",
+    "publish_product",
+    "reader_for",
+    "unpublish_product",
+    "update_product",
+]
 
 
 async def product_or_404(
@@ -64,32 +89,6 @@ async def product_or_404(
     if product is None:
         raise NotFound(f"No product with id {product_id}.")
     return product
-
-
-# ------------------------------------------------------------------------------------------------- views
-
-
-@dataclass(frozen=True, slots=True)
-class ProductView:
-    product: Product
-    translations: list[ProductTranslation]
-    options: list[ProductOption]
-
-
-async def _views(uow: UnitOfWork, products: Sequence[Product], reader: ProductReader) -> list[ProductView]:
-    if not products:
-        return []
-    repository = ProductRepository(uow.session)
-    ids = [p.id for p in products]
-    translations = grouped(await repository.translations(ids), lambda t: t.product_id)
-    options = grouped(await repository.options(ids), lambda o: o.product_id)
-    return [
-        ProductView(p, reader.served(translations.get(p.id, [])), options.get(p.id, [])) for p in products
-    ]
-
-
-async def _view(uow: UnitOfWork, product: Product, reader: ProductReader) -> ProductView:
-    return (await _views(uow, [product], reader))[0]
 
 
 # ------------------------------------------------------------------------------------------------ options
@@ -122,12 +121,17 @@ async def _put_options(
 # ------------------------------------------------------------------------------------ the product's parts
 
 
+def _rendered(description: str | None) -> str | None:
+    return None if description is None else content.render(description, content.BodyFormat.MARKDOWN)
+
+
 async def _put_translation(
     uow: UnitOfWork, product: Product, data: ProductTranslationIn, existing: ProductTranslation | None
 ) -> bool:
-    """Insert or change the product's translation in ``data.locale``; True when anything changed."""
+    """Insert or change the product's translation in ``data.locale`` (its description rendered); True
+    when anything changed."""
     repository = ProductRepository(uow.session)
-    return await put_translation(
+    changed = await put_translation(
         uow.session,
         data,
         existing,
@@ -137,6 +141,7 @@ async def _put_translation(
             title=data.title,
             subtitle=data.subtitle,
             description=data.description,
+            description_html=_rendered(data.description),
         ),
         title=data.title,
         scope=SlugScope(
@@ -147,6 +152,49 @@ async def _put_translation(
             field="handle",
         ),
     )
+    if existing is not None and "description" in data.model_fields_set:
+        existing.description_html = _rendered(existing.description)
+    return changed
+
+
+def _media_not_found(index: int, media_id: uuid.UUID) -> Unprocessable:
+    detail = f"No media item with id {media_id}."
+    return Unprocessable(
+        detail,
+        code="media_not_found",
+        errors=[{"loc": ["body", "images", index, "media_id"], "msg": detail, "type": "media_not_found"}],
+    )
+
+
+async def _check_images(ctx: RequestContext, images: Sequence[ProductImageIn]) -> None:
+    """Every image a media item of the tenant (422 ``media_not_found``), its alt texts in enabled locales
+    (422 ``locale_not_enabled``)."""
+    found = await content.existing_media_ids(ctx.uow, [image.media_id for image in images])
+    for index, image in enumerate(images):
+        if image.media_id not in found:
+            raise _media_not_found(index, image.media_id)
+    if any(image.alt for image in images):
+        locales = await tenant_locales(ctx.uow)
+        for index, image in enumerate(images):
+            for locale in image.alt:
+                locales.require(locale, loc=("body", "images", index, "alt", locale))
+
+
+async def _put_images(
+    uow: UnitOfWork, product: Product, images: Sequence[ProductImageIn], *, replace: bool = True
+) -> bool:
+    """Make ``images`` the product's images, in order (``replace``: instead of those it has); True when
+    that changed them."""
+    repository = ProductRepository(uow.session)
+    wanted = [(image.media_id, dict(image.alt)) for image in images]
+    if replace:
+        if wanted == [(row.media_id, row.alt) for row in await repository.images([product.id])]:
+            return False
+        await repository.clear_images(product.id)
+    for position, (media_id, alt) in enumerate(wanted):
+        uow.session.add(ProductImage(product_id=product.id, media_id=media_id, position=position, alt=alt))
+    await uow.session.flush()
+    return True
 
 
 def _announce(uow: UnitOfWork, product: Product, change: Change) -> bool:
@@ -180,28 +228,101 @@ async def create_product(ctx: RequestContext, data: ProductCreate) -> ProductVie
     for translation in data.translations:
         await _put_translation(uow, product, translation, None)
     await _put_options(uow, product, data.options, replace=False)
+    if data.images:
+        await _check_images(ctx, data.images)
+        await _put_images(uow, product, data.images, replace=False)
     if status is ProductStatus.ACTIVE:
         _announce(uow, product, LIFECYCLE.move(product, status.value))
-    return await _view(uow, product, reader_for(ctx))
+    return await view(ctx, product, Serving.of(ctx))
+
+
+def _query_error(detail: str, code: str, field: str) -> Unprocessable:
+    return Unprocessable(detail, code=code, errors=[{"loc": ["query", field], "msg": detail, "type": code}])
+
+
+async def _serving(ctx: RequestContext, locale: str | None, currency: str | None) -> Serving:
+    """How this read serves products; a currency none of the tenant's prices is in is a 422."""
+    if currency is not None and not await ProductRepository(ctx.uow.session).sells(currency):
+        raise _query_error(
+            f"This shop sells nothing in {currency}.", code="currency_not_sold", field="currency"
+        )
+    return Serving.of(ctx, locale, currency)
 
 
 async def get_product(
-    ctx: RequestContext, product_id: uuid.UUID, *, locale: str | None = None
+    ctx: RequestContext, product_id: uuid.UUID, *, locale: str | None = None, currency: str | None = None
 ) -> ProductView:
-    reader = reader_for(ctx, locale)
-    return await _view(ctx.uow, await product_or_404(ctx.uow, product_id, everything=reader.sees), reader)
+    serving = await _serving(ctx, locale, currency)
+    product = await product_or_404(ctx.uow, product_id, everything=serving.reader.sees)
+    return await view(ctx, product, serving)
+
+
+async def get_product_by_handle(
+    ctx: RequestContext, handle: str, *, locale: str | None = None, currency: str | None = None
+) -> ProductView:
+    """The product with this handle: in the asked locale first, then the default, then any locale."""
+    serving = await _serving(ctx, locale, currency)
+    product = await ProductRepository(ctx.uow.session).by_handle(
+        handle, serving.reader.preference, everything=serving.reader.sees
+    )
+    if product is None:
+        raise NotFound(f"No product with handle {handle!r}.")
+    return await view(ctx, product, serving)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductQuery:
+    """A list's filters and sort as the caller gave them (``?status=&locale=&currency=&min_price=&...``)."""
+
+    status: ProductStatus | None = None
+    locale: str | None = None
+    currency: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool | None = None
+    sort: ProductSort = ProductSort.NEWEST
+
+
+def _check_query(query: ProductQuery) -> None:
+    if query.currency is None:
+        for field, given in (
+            ("min_price", query.min_price is not None),
+            ("max_price", query.max_price is not None),
+            ("sort", query.sort is not ProductSort.NEWEST),
+        ):
+            if given:
+                raise _query_error(
+                    f"`{field}` is about prices in one currency: give `currency` too.",
+                    code="currency_required",
+                    field=field,
+                )
+    if query.min_price is not None and query.max_price is not None and query.min_price > query.max_price:
+        raise _query_error("`min_price` is above `max_price`.", code="invalid_price_range", field="min_price")
 
 
 async def list_products(
-    ctx: RequestContext, params: PageParams, *, status: ProductStatus | None = None, locale: str | None = None
+    ctx: RequestContext, params: PageParams, query: ProductQuery | None = None
 ) -> Slice[ProductView]:
-    """A page of the products the caller sees, newest first. ``locale`` keeps the products translated
-    into it (and serves that translation)."""
-    reader = reader_for(ctx, locale)
-    found = await ProductRepository(ctx.uow.session).filtered_page(
-        params, everything=reader.sees, status=status, locale=locale
+    """A page of the products the caller sees, newest first or by price. ``locale`` keeps the products
+    translated into it (and serves that translation); ``currency`` those with a price in it (and serves
+    only those prices), which ``min_price``/``max_price`` bound (a product's price is its cheapest
+    variant's); ``in_stock`` those that can (or, false, cannot) be ordered now."""
+    query = query or ProductQuery()
+    _check_query(query)
+    serving = await _serving(ctx, query.locale, query.currency)
+    by_price = {ProductSort.NEWEST: 0, ProductSort.PRICE: 1, ProductSort.PRICE_DESC: -1}[query.sort]
+    filters = ListFilters(
+        everything=serving.reader.sees,
+        status=query.status,
+        locale=query.locale,
+        currency=query.currency,
+        min_price=query.min_price,
+        max_price=query.max_price,
+        in_stock=query.in_stock,
+        by_price=by_price,
     )
-    return Slice(await _views(ctx.uow, found.items, reader), found.next_cursor)
+    found = await ProductRepository(ctx.uow.session).storefront_page(params, filters)
+    return Slice(await views(ctx, found.items, serving), found.next_cursor)
 
 
 async def update_product(ctx: RequestContext, product_id: uuid.UUID, data: ProductUpdate) -> ProductView:
@@ -232,6 +353,9 @@ async def update_product(ctx: RequestContext, product_id: uuid.UUID, data: Produ
                     )
             await _put_options(uow, product, data.options)
             changed = True
+    if data.images is not None:
+        await _check_images(ctx, data.images)
+        changed = await _put_images(uow, product, data.images) or changed
     if data.status is not None:
         if LIFECYCLE.crosses(product.status, data.status.value):
             ctx.authorize("products:publish")
@@ -239,7 +363,7 @@ async def update_product(ctx: RequestContext, product_id: uuid.UUID, data: Produ
     if changed:
         product.updated_at = clock.now()
         uow.record(ProductUpdated(product_id=product.id))
-    return await _view(uow, product, reader_for(ctx))
+    return await view(ctx, product, Serving.of(ctx))
 
 
 async def delete_product(ctx: RequestContext, product_id: uuid.UUID) -> None:
@@ -270,4 +394,4 @@ async def _publication(
     product = await product_or_404(ctx.uow, product_id, everything=True, lock=True)
     _announce(ctx.uow, product, move(product))
     product.updated_at = clock.now()
-    return await _view(ctx.uow, product, reader_for(ctx))
+    return await view(ctx, product, Serving.of(ctx))

@@ -40,8 +40,13 @@ class VariantRepository(Repository[Variant]):
     async def sku_owner(self, sku: str) -> uuid.UUID | None:
         return (await self.session.scalars(select(Variant.id).where(Variant.sku == sku))).first()
 
-    async def prices(self, variant_ids: Sequence[uuid.UUID]) -> Sequence[Price]:
+    async def prices(
+        self, variant_ids: Sequence[uuid.UUID], *, currency: str | None = None
+    ) -> Sequence[Price]:
+        """The variants' prices (only those in ``currency`` when given), by variant and currency."""
         statement = (
             select(Price).where(Price.variant_id.in_(variant_ids)).order_by(Price.variant_id, Price.currency)
         )
+        if currency is not None:
+            statement = statement.where(Price.currency == currency)
         return (await self.session.scalars(statement)).all()

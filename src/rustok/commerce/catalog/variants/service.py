@@ -11,7 +11,9 @@ them ``products:update``; their stock needs ``inventory:*``.
 - **Prices** are one per currency. ``price.updated`` announces each currency whose amount is new or changed
   (also the prices a variant is created with, ``old_amount`` None); a currency taken off the list, or only
   its ``compare_at_amount`` changed, is announced as ``variant.updated`` (no catalog event says "price
-  removed").
+  removed"). Every change of a variant's prices, and the removal of a variant, rewrites its product's
+  listed prices (per currency its cheapest variant's, `ProductRepository.refresh_prices`) in the same
+  transaction, under the product's row lock.
 """
 
 from __future__ import annotations
@@ -175,6 +177,7 @@ async def _put_prices(uow: UnitOfWork, variant: Variant, prices: Sequence[PriceI
         await uow.session.delete(row)
         other_change = True
     await uow.session.flush()
+    await ProductRepository(uow.session).refresh_prices(variant.product_id)
     return other_change
 
 
@@ -267,6 +270,7 @@ async def delete_variant(ctx: RequestContext, variant_id: uuid.UUID) -> None:
     variant, _ = await _editable_variant(uow, variant_id)
     uow.record(VariantDeleted(variant_id=variant.id, product_id=variant.product_id))
     await VariantRepository(uow.session).delete(variant)
+    await ProductRepository(uow.session).refresh_prices(variant.product_id)
 
 
 # --------------------------------------------------------------------------------------------- inventory

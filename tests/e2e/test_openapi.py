@@ -15,12 +15,15 @@ import pytest
 from fastapi import FastAPI
 
 from rustok.api.openapi import BEARER, TENANT_HEADER, TENANT_PARAMETER, access_of, operations
+from rustok.content.schemas import NodeCreate, NodeOut
 from rustok.core.errors import PROBLEM_MEDIA_TYPE
 from rustok.core.permissions import scope_for
 from rustok.core.routing import walk_routes
 from rustok.core.security import declared_permission
 from rustok.core.uow import UnitOfWorkFactory
+from rustok.index.schemas import SearchPageOut
 from rustok.testing import login_as, new_tenant
+from rustok.users.schemas import AuthOut, LoginIn, RefreshIn, RegisterIn, UserOut
 
 TENANT_REF = {"$ref": f"#/components/parameters/{TENANT_PARAMETER}"}
 PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -230,3 +233,45 @@ async def test_a_bad_token_on_a_public_operation_is_the_documented_401(
         response.json()["code"]
         in _operation(document, "get", "/api/content/nodes")["responses"]["401"]["description"]
     )
+
+
+def _resolved(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    found: dict[str, Any] = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/api/auth/register"),
+        ("post", "/api/auth/login"),
+        ("post", "/api/auth/refresh"),
+        ("post", "/api/content/nodes"),
+        ("get", "/api/content/nodes/{node_id}"),
+        ("get", "/api/search"),
+        ("get", "/"),
+    ],
+)
+def test_the_main_operations_are_described_with_examples(
+    document: dict[str, Any], method: str, path: str
+) -> None:
+    operation = _operation(document, method, path)
+    assert operation.get("description") or path == "/", "a description (the route's docstring)"
+    if "requestBody" in operation:
+        body = _resolved(document, operation["requestBody"]["content"]["application/json"]["schema"])
+        assert body.get("examples"), f"an example request body for {method.upper()} {path}"
+    success = next(r for s, r in operation["responses"].items() if s.startswith("2"))
+    answer = _resolved(document, success["content"]["application/json"]["schema"])
+    assert answer.get("examples"), f"an example answer for {method.upper()} {path}"
+
+
+def test_the_examples_are_valid_instances_of_their_schemas() -> None:
+    """Every example a model gives is one that model accepts (Swagger UI sends it as it is)."""
+    for model in (RegisterIn, LoginIn, RefreshIn, AuthOut, UserOut, NodeCreate, NodeOut, SearchPageOut):
+        examples = model.model_json_schema()["examples"]
+        assert examples, model
+        for example in examples:
+            model.model_validate(example)

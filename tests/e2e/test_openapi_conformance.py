@@ -2,6 +2,7 @@
 the test's own: every operation called with generated cases by three callers (anonymous, a tenant's admin,
 a customer), each with the ``X-Tenant-ID`` of a seeded tenant that has content, a product with a variant
 and an order, so that ids exist (a case takes a seeded id for its path parameters about half the time).
+Cases are valid requests and requests that break the schema (schemathesis' positive and negative modes).
 
 Every answer must be no 5xx, a status the operation documents, with a documented content type and a body
 that matches the documented schema. All failures are collected and reported together, each with the curl
@@ -166,7 +167,12 @@ def _ordered(schema: Any) -> list[Any]:
 
 
 def _fuzz(operation: Any, caller: Caller, world: World, base_url: str, run: Run) -> None:
-    @hypothesis.given(case=operation.as_strategy(), known=st.booleans())
+    # Valid requests, and requests that break the schema (those must be refused with a documented 4xx).
+    generated = st.one_of(
+        operation.as_strategy(), operation.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE)
+    )
+
+    @hypothesis.given(case=generated, known=st.booleans())
     @hypothesis.settings(
         max_examples=EXAMPLES,
         deadline=None,

@@ -127,6 +127,7 @@ def test_every_error_answer_is_a_problem_and_each_generic_one_is_documented(docu
         name = f"{method.upper()} {path}"
         responses = operation["responses"]
         for status, response in responses.items():
+            assert response["headers"]["X-Request-ID"] == {"$ref": "#/components/headers/RequestId"}, name
             if int(status) >= 400:
                 assert response["content"] == PROBLEM_CONTENT, name
                 assert response["description"], name

@@ -4,10 +4,11 @@ a customer), each with the ``X-Tenant-ID`` of a seeded tenant that has content, 
 and an order, so that ids exist (a case takes a seeded id for its path parameters about half the time).
 Cases are valid requests and requests that break the schema (schemathesis' positive and negative modes).
 
-Every answer must be no 5xx, a status the operation documents, with a documented content type and a body
-that matches the documented schema. All failures are collected and reported together, each with the curl
-command that reproduces it. It is the fuzz test (marked ``fuzz``): its size is `EXAMPLES` cases per
-operation and caller, at least `MIN_CASES` in all. What it found stays below it as plain regression tests.
+Every answer must be no 5xx, a status the operation documents, with a documented content type, the
+documented headers and a body that matches the documented schema. All failures are collected and
+reported together, each with the curl command that reproduces it. It is the fuzz test (marked ``fuzz``):
+its size is `EXAMPLES` cases per operation and caller, at least `MIN_CASES` in all. What it found stays
+below it as plain regression tests.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -54,7 +56,13 @@ from rustok.testing import (
 
 EXAMPLES = 12  # generated cases per operation and caller
 MIN_CASES = 1000
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 # Operations that end the caller's session when they succeed: run last, so the others keep their token.
 SESSION_ENDERS = {("POST", "/api/auth/logout"), ("POST", "/api/auth/sessions/revoke-all")}
 # Deletions run after the other operations of a caller, so those find the seeded ids.

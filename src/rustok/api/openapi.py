@@ -16,7 +16,8 @@ operation and never by hand per route:
   not JSON and a cursor the API did not issue, 413 for a body over the limit, 422 for validation (unknown
   query parameters included). A route's own ``responses=problem_responses(...)`` adds its domain answers
   (409 and the like); each problem answer is ``application/problem+json`` with the `Problem` schema, and
-  its description names the codes it carries.
+  its description names the codes it carries;
+- the ``X-Request-ID`` header on every answer (`rustok.core.middleware.RequestContextMiddleware`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from rustok.users.auth import Authenticated
 
 TENANT_HEADER = "X-Tenant-ID"
 TENANT_PARAMETER = "TenantHeader"
+REQUEST_ID_HEADER = "RequestId"
 BEARER = "bearer"
 PROBLEM_REF = "#/components/schemas/Problem"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -180,6 +182,13 @@ def complete_document(document: dict[str, Any], access: dict[tuple[str, str], Ac
         "server's default tenant (`RUSTOK_DEFAULT_TENANT`) names it.",
         "schema": {"type": "string", "examples": ["acme", "0190f6a8-7c1e-7d2a-9b3c-4d5e6f708192"]},
     }
+    components.setdefault("headers", {})[REQUEST_ID_HEADER] = {
+        "description": "The request's id: the one the request sent in `X-Request-ID` when it is plain "
+        "(letters, digits and `._:-`, at most 128 characters), else a new UUIDv7. The server's log lines "
+        "for the request carry it.",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+    }
     _ensure_problem_schema(components.setdefault("schemas", {}))
     for path, method, operation in operations(document):
         route_access = access.get((path, method))
@@ -234,6 +243,9 @@ def _complete_operation(path: str, operation: dict[str, Any], access: Access) ->
         entry = responses.setdefault(str(code), {})
         entry["description"] = _described(code, listed, entry)
     for key, response in responses.items():
+        response.setdefault("headers", {})["X-Request-ID"] = {
+            "$ref": f"#/components/headers/{REQUEST_ID_HEADER}"
+        }
         if key.isdigit() and int(key) >= 400:
             response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
             response.setdefault("description", _phrase(int(key)))

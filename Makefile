@@ -85,4 +85,4 @@ docs-assets:
 	rm -rf .docs-assets
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

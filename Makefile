@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format typecheck imports pytest lock clean
+.PHONY: help run test lint format typecheck imports pytest lock clean docs-assets
 
 help:
 	@echo "make run    serve RusToK on http://127.0.0.1:8000 (SQLite under ./data, no other service)"
@@ -63,5 +63,26 @@ lock:
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 	rm -rf .lock-venv
 
+# The API docs' pages (/docs, /redoc) are served from files shipped in the package, never from a CDN: Swagger
+# UI's dist files and ReDoc's standalone bundle, taken from their npm packages at these versions. Refreshing
+# them (a new version here, then `make docs-assets`) rewrites the files and their SHA256SUMS, which a test
+# checks the shipped files against; commit both.
+SWAGGER_UI_VERSION := 5.36.0
+REDOC_VERSION := 2.5.4
+DOCS_ASSETS := src/rustok/api/static
+
+docs-assets:
+	rm -rf .docs-assets && mkdir -p .docs-assets
+	cd .docs-assets && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) redoc@$(REDOC_VERSION) >/dev/null
+	tar -xzf .docs-assets/swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz -C .docs-assets && mv .docs-assets/package .docs-assets/swagger-ui
+	tar -xzf .docs-assets/redoc-$(REDOC_VERSION).tgz -C .docs-assets && mv .docs-assets/package .docs-assets/redoc
+	mkdir -p $(DOCS_ASSETS)/swagger-ui $(DOCS_ASSETS)/redoc
+	cd .docs-assets/swagger-ui && cp swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css favicon-32x32.png LICENSE NOTICE ../../$(DOCS_ASSETS)/swagger-ui/
+	cd .docs-assets/redoc && cp bundles/redoc.standalone.js bundles/redoc.standalone.js.LICENSE.txt LICENSE ../../$(DOCS_ASSETS)/redoc/
+	echo "swagger-ui-dist $(SWAGGER_UI_VERSION)" > $(DOCS_ASSETS)/VERSIONS
+	echo "redoc $(REDOC_VERSION)" >> $(DOCS_ASSETS)/VERSIONS
+	cd $(DOCS_ASSETS) && sha256sum swagger-ui/* redoc/* > SHA256SUMS
+	rm -rf .docs-assets
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -124,3 +124,31 @@ def test_enabling_the_kit_without_its_extra_names_the_extra_and_with_it_loads_th
     assert done.returncode == 0, done.stdout + done.stderr
     assert "rustok: database backends" in done.stdout
     assert "1 passed" in done.stdout
+
+
+DOCS_ASSETS_CHECK = """
+import hashlib
+from importlib.resources import files
+
+from rustok.api.docs import STATIC_DIR
+
+static = files("rustok") / "api" / "static"
+names = []
+for line in (static / "SHA256SUMS").read_text().splitlines():
+    digest, name = line.split()
+    assert hashlib.sha256((static / name).read_bytes()).hexdigest() == digest, name
+    names.append(name)
+assert (static / "swagger-init.js").is_file()
+assert (STATIC_DIR / "redoc" / "redoc.standalone.js").is_file()
+print(len(names), "files")
+"""
+
+
+def test_the_wheel_ships_the_api_docs_pages_files(plain_install: PlainInstall, tmp_path: Path) -> None:
+    # given rustok installed from its wheel, without extras
+    # when the installed package's docs assets are read where rustok.api.docs serves them from
+    done = _run(plain_install.python, "-c", DOCS_ASSETS_CHECK, cwd=tmp_path)
+
+    # then every vendored file of /docs and /redoc is there, byte for byte, with the init script
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "9 files" in done.stdout

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import rustok
 from rustok import modules
-from rustok.api import health, metrics
+from rustok.api import docs, health, index, metrics, openapi
 from rustok.bootstrap import Runtime, open_runtime
 from rustok.core.errors import install_error_handlers
 from rustok.core.logging import configure_logging, get_logger
@@ -64,8 +64,8 @@ def create_app(
         version=rustok.__version__,
         summary="Multi-tenant, event-driven headless CMS and commerce",
         lifespan=lifespan,
-        openapi_url="/openapi.json",
-        docs_url="/docs",
+        openapi_url=docs.OPENAPI_PATH,
+        docs_url=None,  # served by rustok.api.docs from the package's own files
         redoc_url=None,
     )
     app.router.route_class = StrictJSONRoute
@@ -81,10 +81,14 @@ def create_app(
         streamed_limit=settings.media_max_bytes + 64 * 1024,
     )
     app.add_middleware(RequestContextMiddleware)
+    app.include_router(index.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS_PATH, docs.assets(), name="docs-assets")
     for router in modules.routers():
         app.include_router(router)
+    openapi.install(app)
     return app
 
 

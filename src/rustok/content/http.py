@@ -110,6 +110,11 @@ async def create_node(
     ctx: ContextDep,
     _: Annotated[Principal, requires("nodes:create", "comments:create")],
 ) -> NodeOut:
+    """A node of any `kind` (`page`, `post`, ...; a `comment` is a node with a `parent_id`), with one
+    translation per locale and, optionally, a body per locale (markdown, html or plain text; the answer
+    carries it rendered and sanitized as `html`). Each locale must be enabled for the tenant (422
+    `locale_not_enabled`). A slug left out is made from the title, with a suffix when taken; a slug given
+    that is taken is a 409 `slug_conflict`."""
     return _node_out(await nodes.create_node(ctx, body))
 
 
@@ -134,6 +139,8 @@ async def list_nodes(
     parent_id: Annotated[uuid.UUID | None, Query()] = None,
     sort: Annotated[Literal["-created", "created", "position"], Query()] = "-created",
 ) -> Page[NodeOut]:
+    """Anonymous callers and customers see published nodes only; staff see drafts too. Newest first by
+    default. One page per call: pass `next_cursor` back as `cursor` for the next."""
     filters = NodeFilters(
         kind=kind,
         status=status,
@@ -176,6 +183,8 @@ async def get_node(
     _: Annotated[Principal, requires("nodes:read", "comments:read")],
     locale: LocaleQuery = None,
 ) -> NodeOut:
+    """The translation served is the one of `locale`, else the tenant's default locale's. A node the
+    caller may not see (a draft, for an anonymous caller) is a 404, as one that does not exist."""
     return _node_out(await nodes.get_node(ctx, node_id, locale=locale))
 
 

@@ -67,6 +67,21 @@ class BodyIn(Strict):
 
 
 class NodeCreate(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "post",
+                    "status": "published",
+                    "translations": [{"locale": "en", "title": "Hello, world", "excerpt": "A first post."}],
+                    "bodies": [
+                        {"locale": "en", "body": "# Hello\n\nThe **first** post.", "format": "markdown"}
+                    ],
+                }
+            ]
+        }
+    )
+
     kind: Kind
     status: NodeStatus | None = None
     parent_id: uuid.UUID | None = None
@@ -124,6 +139,46 @@ class TermRef(BaseModel):
 
 
 class NodeOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0190f6b2-3c4d-7e5f-8a6b-7c8d9e0f1a2b",
+                    "kind": "post",
+                    "status": "published",
+                    "parent_id": None,
+                    "category_id": None,
+                    "author_id": "0190f6a8-7c1e-7d2a-9b3c-4d5e6f708192",
+                    "depth": 0,
+                    "position": 0,
+                    "reply_count": 0,
+                    "metadata": {},
+                    "published_at": "2026-03-01T09:30:00Z",
+                    "created_at": "2026-03-01T09:30:00Z",
+                    "updated_at": "2026-03-01T09:30:00Z",
+                    "translations": [
+                        {
+                            "locale": "en",
+                            "title": "Hello, world",
+                            "slug": "hello-world",
+                            "excerpt": "A first post.",
+                        }
+                    ],
+                    "bodies": [
+                        {
+                            "locale": "en",
+                            "format": "markdown",
+                            "body": "# Hello\n\nThe **first** post.",
+                            "html": "<h1>Hello</h1>\n<p>The <strong>first</strong> post.</p>\n",
+                        }
+                    ],
+                    "category": None,
+                    "tags": [],
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     kind: str
     status: NodeStatus

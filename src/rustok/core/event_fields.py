@@ -7,8 +7,9 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
-"""A BCP 47-ish language tag: ``en``, ``pt-BR``, ``zh-Hant-TW``."""
+Locale = Annotated[str, StringConstraints(max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+"""A BCP 47-ish language tag: ``en``, ``pt-BR``, ``zh-Hant-TW``; at most 35 characters (RFC 5646's
+minimum buffer, and the width of every locale column)."""
 
 Kind = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
 """A content kind (``page``, ``blog_post``): a slug, since tenants define their own kinds."""

@@ -31,6 +31,9 @@ async def search(
     principal: Annotated[Principal, requires("search:read")],
     params: Annotated[SearchParams, Query()],
 ) -> SearchPageOut:
+    """Full-text search over the tenant's content and products, best match first (a title match ranks
+    above a body match). Query syntax is never an error: every word is searched as a word. Anonymous
+    callers and customers find published content and active products; staff find drafts too."""
     types: tuple[engine.DocumentType, ...] = engine.TYPES if params.type is None else (params.type.value,)
     query = engine.SearchQuery(
         text=params.q,

@@ -32,7 +32,10 @@ class SearchParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    q: SearchText = Field(description='Words to find (all of them); a quoted "a b" is a phrase.')
+    q: SearchText = Field(
+        description='Words to find (all of them); a quoted "a b" is a phrase.',
+        examples=['"hello world" news'],
+    )
     type: SearchType | None = Field(default=None, description="Only content or only products (else both).")
     locale: Locale | None = Field(default=None, description="Only documents in this locale.")
     kind: Kind | None = Field(default=None, description="Only content of this kind.")
@@ -51,5 +54,26 @@ class SearchHitOut(BaseModel):
 
 
 class SearchPageOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "type": "content",
+                            "id": "0190f6b2-3c4d-7e5f-8a6b-7c8d9e0f1a2b",
+                            "locale": "en",
+                            "title": "Hello, world",
+                            "excerpt": "The first post: <mark>hello</mark> <mark>world</mark>.",
+                            "slug": "hello-world",
+                            "score": 1.5,
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
     items: list[SearchHitOut]
     next_cursor: str | None = None

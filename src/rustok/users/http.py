@@ -60,6 +60,9 @@ def _auth_out(signed_in: service.SignedIn) -> AuthOut:
     responses=problem_responses(403, 409, 422),
 )
 async def register(body: RegisterIn, request: Request, ctx: ContextDep) -> AuthOut:
+    """Creates a user of the tenant with the role `customer` and signs it in: the answer carries an
+    access token (send it as `Authorization: Bearer ...`) and a refresh token. A tenant may close
+    registration (403 `registration_closed`); an email already used is a 409."""
     signed_in = await service.register(ctx, body, client=_client(request))
     return _auth_out(signed_in)
 
@@ -72,6 +75,9 @@ async def register(body: RegisterIn, request: Request, ctx: ContextDep) -> AuthO
     responses=problem_responses(401, 422),
 )
 async def login(body: LoginIn, request: Request, ctx: ContextDep) -> AuthOut:
+    """A wrong email and a wrong password are the same 401 `invalid_credentials`. The access token is
+    short-lived (`expires_in` seconds) and valid for this tenant only; trade the refresh token for a new
+    pair at `POST /api/auth/refresh`."""
     return _auth_out(await service.login(ctx, body, client=_client(request)))
 
 
@@ -83,6 +89,8 @@ async def login(body: LoginIn, request: Request, ctx: ContextDep) -> AuthOut:
     responses=problem_responses(401, 422),
 )
 async def refresh(body: RefreshIn, request: Request, ctx: ContextDep) -> Any:
+    """Refresh tokens are used once: each call answers a new pair. Presenting a refresh token that was
+    already used revokes its whole session (401), as a stolen token would be."""
     try:
         return _auth_out(await service.refresh(ctx, body.refresh_token))
     except service.RefreshTokenReused as exc:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.config import JsonDict
 
 from rustok.core.fields import Strict
 from rustok.core.permissions import Role
@@ -47,18 +48,50 @@ Name = Annotated[
 ]
 
 
+# Examples in the OpenAPI document (Swagger UI fills "Try it out" with them).
+_USER_EXAMPLE: JsonDict = {
+    "id": "0190f6a8-7c1e-7d2a-9b3c-4d5e6f708192",
+    "tenant_id": "0190f6a0-1b2c-7d3e-8f40-516273849506",
+    "email": "ada@example.com",
+    "name": "Ada",
+    "role": "customer",
+    "status": "active",
+    "created_at": "2026-03-01T09:30:00Z",
+    "updated_at": "2026-03-01T09:30:00Z",
+    "last_login_at": "2026-03-02T08:00:00Z",
+}
+
+
 class RegisterIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"email": "ada@example.com", "password": "correct horse battery staple", "name": "Ada"}
+            ]
+        }
+    )
+
     email: Email
     password: Password
     name: Name | None = None
 
 
 class LoginIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"email": "ada@example.com", "password": "correct horse battery staple"}]
+        }
+    )
+
     email: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=320)]
     password: GivenPassword
 
 
 class RefreshIn(Strict):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"refresh_token": "rt_2Qm9r4Jb0y1XkP7cVw3sL8dE"}]}
+    )
+
     refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -104,7 +137,7 @@ class UserUpdate(Strict):
 
 
 class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_USER_EXAMPLE]})
 
     id: uuid.UUID
     tenant_id: uuid.UUID
@@ -119,6 +152,20 @@ class UserOut(BaseModel):
 
 class AuthOut(BaseModel):
     """What register, login and refresh answer: the user and a fresh token pair."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user": _USER_EXAMPLE,
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMTkwZjZhOC...",
+                    "refresh_token": "rt_2Qm9r4Jb0y1XkP7cVw3sL8dE",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                }
+            ]
+        }
+    )
 
     user: UserOut
     access_token: str

@@ -1,5 +1,6 @@
 # The two commands a fresh machine needs:
-#   make run   - set up a virtualenv, install, migrate, serve on http://127.0.0.1:8000 (SQLite under ./data)
+#   make run   - set up a virtualenv, install, migrate, serve on http://127.0.0.1:8000 (SQLite in the data
+#                directory, ~/.local/share/rustok by default); make run HOST=0.0.0.0 PORT=9000 for another address
 #   make test  - set up a virtualenv with the dev tools, lint, type-check, check imports, run every test
 PYTHON ?= python3
 VENV ?= .venv
@@ -7,12 +8,14 @@ BIN := $(VENV)/bin
 CONSTRAINTS := requirements/constraints.txt
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint format typecheck imports pytest lock clean docs-assets
 
 help:
-	@echo "make run    serve RusToK on http://127.0.0.1:8000 (SQLite under ./data, no other service)"
+	@echo "make run    serve RusToK on http://127.0.0.1:8000 (SQLite, no other service); HOST=... PORT=... to change"
 	@echo "make test   lint, type-check and run the whole test suite"
 	@echo "make format apply ruff's formatting and safe fixes"
 	@echo "make lock   re-pin requirements/constraints.txt after a dependency change"
@@ -32,7 +35,7 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml $(CONSTRAINTS)
 	@touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	$(BIN)/rustok serve
+	$(BIN)/rustok serve --host $(HOST) --port $(PORT)
 
 test: lint typecheck imports pytest
 

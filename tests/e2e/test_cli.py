@@ -40,18 +40,26 @@ def head_revision() -> str:
 
 
 def clean_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """The caller's environment without any ``RUSTOK_*`` setting, plus a private data directory."""
+    """The caller's environment without any ``RUSTOK_*`` setting, plus a private data directory, and XDG
+    directories that do not exist (so no ``rustok.env`` of the user running the tests is read)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("RUSTOK_")}
     env["RUSTOK_DATA_DIR"] = str(data_dir)
+    env["XDG_CONFIG_HOME"] = str(data_dir / ".no-xdg-config")
+    env["XDG_DATA_HOME"] = str(data_dir / ".no-xdg-data")
     env.update(extra)
     return env
 
 
-def rustok(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def rustok(
+    *args: str, env: dict[str, str], cwd: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the console script; ``stdin`` is what it reads (by default nothing: stdin is not a terminal)."""
     return subprocess.run(  # noqa: S603 - our own console script, fixed arguments
         [str(RUSTOK), *args],
         env=env,
         cwd=cwd,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
         capture_output=True,
         text=True,
         timeout=COMMAND_TIMEOUT,

@@ -1,20 +1,108 @@
-"""Settings: environment variables with the ``RUSTOK_`` prefix, a ``.env`` file, then defaults.
+"""Settings: environment variables with the ``RUSTOK_`` prefix, then an env file, then defaults.
 
-The defaults run the embedded configuration: SQLite under ``./data``, no other service.
+One resolution wherever a process runs (`get_settings`, README "Configuration"):
+
+- the env file is ``$RUSTOK_ENV_FILE`` when set (it must exist), else ``.env`` in the current directory when
+  there is one, else ``$XDG_CONFIG_HOME/rustok/rustok.env`` (``~/.config/rustok/rustok.env``) when there is
+  one; variables in the environment win over it;
+- the data directory is ``$RUSTOK_DATA_DIR``, else ``$XDG_DATA_HOME/rustok`` (``~/.local/share/rustok``),
+  always absolute: a relative ``RUSTOK_DATA_DIR`` is taken from the directory of the env file that set it,
+  or from the current directory when the environment (or an argument) did.
+
+The defaults run the embedded configuration: SQLite in the data directory, no other service.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 # A well-known value: fine on a laptop, refused in production (see `_refuse_insecure_production`).
 DEFAULT_JWT_SECRET = "rustok-insecure-development-secret-change-me"  # noqa: S105
+
+
+ENV_FILE_VARIABLE = "RUSTOK_ENV_FILE"
+
+
+class EnvFileMissing(ValueError):
+    """``RUSTOK_ENV_FILE`` names a file that is not there."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{ENV_FILE_VARIABLE} names {path}, which is not a file")
+        self.path = path
+
+
+def _xdg_home(variable: str, fallback: str, environ: Mapping[str, str]) -> Path:
+    # The XDG base-directory spec: a relative value is invalid and ignored.
+    value = environ.get(variable, "")
+    if value and Path(value).is_absolute():
+        return Path(value)
+    return Path.home() / fallback
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_DATA_HOME/rustok``, else ``~/.local/share/rustok``: one place per user, whatever the
+    current directory (used when ``RUSTOK_DATA_DIR`` is not set)."""
+    return _xdg_home("XDG_DATA_HOME", ".local/share", os.environ if environ is None else environ) / "rustok"
+
+
+def find_env_file(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path | None:
+    """The env file a process reads: ``$RUSTOK_ENV_FILE`` (an explicit path, which must exist: otherwise
+    `EnvFileMissing`), else ``.env`` in ``cwd`` if present, else ``$XDG_CONFIG_HOME/rustok/rustok.env``
+    if present, else none. The path returned is absolute."""
+    environ = os.environ if environ is None else environ
+    cwd = Path.cwd() if cwd is None else cwd
+    explicit = environ.get(ENV_FILE_VARIABLE, "").strip()
+    if explicit:
+        path = Path(os.path.abspath(cwd / Path(explicit).expanduser()))
+        if not path.is_file():
+            raise EnvFileMissing(path)
+        return path
+    for candidate in (
+        cwd / ".env",
+        _xdg_home("XDG_CONFIG_HOME", ".config", environ) / "rustok" / "rustok.env",
+    ):
+        if candidate.is_file():
+            return Path(os.path.abspath(candidate))
+    return None
+
+
+def _absolute(path: Path, base: Path) -> Path:
+    return Path(os.path.abspath(base / path.expanduser()))
+
+
+class _EnvFileSource(PydanticBaseSettingsSource):
+    """The env file's values, with a relative ``RUSTOK_DATA_DIR`` taken from the file's directory (not
+    from wherever the process happens to run)."""
+
+    def __init__(self, inner: DotEnvSettingsSource) -> None:
+        super().__init__(inner.settings_cls)
+        self.inner = inner
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.inner.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        values = self.inner()
+        env_file = self.inner.env_file
+        data_dir = values.get("data_dir")
+        if isinstance(data_dir, str) and data_dir and isinstance(env_file, str | Path):
+            values["data_dir"] = _absolute(Path(data_dir), Path(os.path.abspath(env_file)).parent)
+        return values
 
 
 class Environment(StrEnum):
@@ -26,14 +114,17 @@ class Environment(StrEnum):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="RUSTOK_",
-        env_file=".env",
+        env_file=None,  # get_settings() names the one it found (find_env_file)
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
     )
 
     env: Environment = Environment.DEVELOPMENT
-    data_dir: Path = Path("./data")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the default SQLite database (and uploads) live; always absolute once loaded.",
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL; sqlite:// and postgresql:// are given their async drivers. "
@@ -170,6 +261,24 @@ class Settings(BaseSettings):
             raise ValueError("RUSTOK_MEDIA_STORAGE=s3 needs RUSTOK_MEDIA_S3_BUCKET")
         return self
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        assert isinstance(dotenv_settings, DotEnvSettingsSource)
+        return init_settings, env_settings, _EnvFileSource(dotenv_settings), file_secret_settings
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _data_dir_is_absolute(cls, value: Path) -> Path:
+        """Resolved once, at load, so every message shows the directory actually used."""
+        return _absolute(value, Path.cwd())
+
     @field_validator(
         "database_url", "redis_url", "nats_url", "default_tenant", "tenant_subdomain_base", mode="before"
     )
@@ -232,5 +341,6 @@ def async_database_url(url: str) -> str:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process's settings, read once. Tests build their own `Settings` instead."""
-    return Settings()
+    """The process's settings, read once, from the environment and the env file `find_env_file` finds
+    (`EnvFileMissing` when ``RUSTOK_ENV_FILE`` names no file). Tests build their own `Settings` instead."""
+    return Settings(_env_file=find_env_file())

@@ -2,11 +2,13 @@
 
 `rustok migrate` and the embedded default's start-up call `upgrade`; the test kit calls `upgrade_async`
 on its own engine. Both hand Alembic an open connection, so this works inside a running event loop.
+Every other command first asks `revision_state` whether the database is at the script's head.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -115,3 +118,49 @@ async def schema_drift(engine: AsyncEngine, metadata: MetaData | None = None) ->
     models (`metadata`, by default every module's tables) and the migrations agree."""
     async with engine.connect() as connection:
         return await connection.run_sync(_diff_on, metadata)
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionState:
+    """Where a database is in the migration history, against the history this code ships."""
+
+    current: tuple[str, ...]  # the database's revisions (empty: never migrated)
+    heads: tuple[str, ...]  # the script's newest revision (one: the history is a line)
+    known: frozenset[str]  # every revision of the script
+
+    @property
+    def is_current(self) -> bool:
+        return set(self.current) == set(self.heads)
+
+    @property
+    def unknown(self) -> tuple[str, ...]:
+        """Revisions of the database that this code does not have (a newer release migrated it)."""
+        return tuple(revision for revision in self.current if revision not in self.known)
+
+
+def _current_on(connection: Connection) -> tuple[str, ...]:
+    return tuple(MigrationContext.configure(connection).get_current_heads())
+
+
+async def revision_state(engine: AsyncEngine) -> RevisionState:
+    """The database's revisions and the script's head. Only reads (an unmigrated database stays as it
+    is); raises what connecting raises when the database cannot be reached."""
+    script = ScriptDirectory.from_config(alembic_config())
+    async with engine.connect() as connection:
+        current = await connection.run_sync(_current_on)
+    known = frozenset(revision.revision for revision in script.walk_revisions())
+    return RevisionState(current=current, heads=tuple(script.get_heads()), known=known)
+
+
+def check_revision(settings: Settings, *, timeout: float) -> RevisionState:
+    """`revision_state` of the database ``settings`` name, on an engine of its own; `TimeoutError` when
+    connecting takes longer than ``timeout`` seconds."""
+
+    async def run() -> RevisionState:
+        engine = create_engine(settings)
+        try:
+            return await asyncio.wait_for(revision_state(engine), timeout)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

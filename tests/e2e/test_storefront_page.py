@@ -29,13 +29,11 @@ async def test_a_product_page_is_one_request_and_its_images_come_in_two_sizes(
     async with make_uow(TenantScope.of(acme)) as uow:
         await enable_locale(uow, acme, LocaleIn(locale="de"))
     manager = await login_as(client, app, acme, "manager")
+    photo = image_bytes(1200, 800, image_format="JPEG")
     photos = [
-        await upload_media(
-            client, manager, content=image_bytes(1200, 800, image_format="JPEG"), filename=name,
-            content_type="image/jpeg", alt=alt,
-        )
+        await upload_media(client, manager, content=photo, filename=name, content_type="image/jpeg", alt=alt)
         for name, alt in (("front.jpg", "Front"), ("back.jpg", "Back"))
-    ]  # fmt: skip
+    ]
     product = await make_product(
         client,
         manager,

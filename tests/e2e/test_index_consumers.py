@@ -212,7 +212,7 @@ async def test_products_with_prices_and_stock(
         headers,
         title="Shirt",
         subtitle="Cotton",
-        description="A plain shirt",
+        description="A *plain* shirt\n\n<script>alert(1)</script>",
         status="active",
         options=[{"name": "Size", "values": ["S", "M"]}],
     )
@@ -231,7 +231,7 @@ async def test_products_with_prices_and_stock(
         "Shirt",
         "shirt",
         "Cotton",
-        "A plain shirt",
+        "A plain shirt",  # the markdown description's rendered, sanitized text: no markup, no script
     )
     assert doc.status == "active"
     assert doc.published_at is not None

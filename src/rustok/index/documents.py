@@ -150,7 +150,7 @@ async def product_documents(
                 "title": t.title,
                 "handle": t.handle,
                 "subtitle": t.subtitle,
-                "description": t.description,
+                "description": plain_text(t.description_html),
                 **shared,
             }
             for t in source.translations
